@@ -1,0 +1,38 @@
+"""A small base class that keeps the solver contracts (variant check, time limit, timing)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from vrp.model import Instance
+from vrp.result import Result, check_supported, check_time_limit
+
+
+class BaseSolver:
+    """Subclasses set ``name``, ``variants``, optionally ``Params``, and implement ``_solve``.
+
+    ``solve`` rejects an unsupported variant or a bad time limit before any work,
+    times the whole call and stamps the solver name on the result.
+    """
+
+    name: ClassVar[str] = ""
+    variants: ClassVar[frozenset[str]] = frozenset()
+    Params: ClassVar[type | None] = None
+
+    def __init__(self, params: Any = None) -> None:
+        if params is None and self.Params is not None:
+            params = self.Params()
+        self.params = params
+
+    def solve(self, instance: Instance, *, time_limit: float, seed: int = 0) -> Result:
+        check_supported(self, instance)  # type: ignore[arg-type]
+        limit = check_time_limit(time_limit)
+        start = time.perf_counter()
+        result = self._solve(instance, limit, int(seed), start)
+        result.runtime = time.perf_counter() - start
+        result.solver = self.name
+        return result
+
+    def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
+        raise NotImplementedError
