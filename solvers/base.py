@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from vrp.model import Instance
@@ -24,6 +25,9 @@ class BaseSolver:
         if params is None and self.Params is not None:
             params = self.Params()
         self.params = params
+        #: Optional ``callback(seconds, best_objective)`` for live progress (the CLI sets it
+        #: on a terminal); solvers pass it to their :class:`vrp.result.Tracer`.
+        self.progress: Callable[[float, float], None] | None = None
 
     def solve(self, instance: Instance, *, time_limit: float, seed: int = 0) -> Result:
         check_supported(self, instance)  # type: ignore[arg-type]

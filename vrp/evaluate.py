@@ -52,6 +52,17 @@ class Score:
         return [str(v) for v in self.violations]
 
 
+def gap_pct(objective: float, reference: float, sense: str = "min") -> float:
+    """How much worse ``objective`` is than ``reference``, in percent, whatever the sense.
+
+    Negative when the objective beats the reference.
+    """
+    if reference == 0:
+        return 0.0 if objective == reference else float("inf")
+    diff = objective - reference if sense == "min" else reference - objective
+    return 100.0 * diff / abs(reference)
+
+
 def _check_nodes(instance: Instance, flat: np.ndarray) -> None:
     if flat.size and (flat.min() < 0 or flat.max() >= instance.n):
         bad = int(flat[(flat < 0) | (flat >= instance.n)][0])
