@@ -18,6 +18,12 @@ class BaseSolver:
     """
 
     name: ClassVar[str] = ""
+    #: Name of the ``Params`` field that bounds the number of iterations (e.g.
+    #: ``"max_iterations"``). With it set, the same seed gives the identical solution
+    #: whatever the machine's speed (the determinism contract). None: the solver is
+    #: deterministic whenever it finishes before its time limit (constructions, exact
+    #: models on small instances).
+    iteration_option: ClassVar[str | None] = None
     variants: ClassVar[frozenset[str]] = frozenset()
     Params: ClassVar[type | None] = None
 

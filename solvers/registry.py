@@ -34,6 +34,9 @@ class SolverSpec:
     requires: tuple[str, ...] = ()  # importable modules the solver needs
     extra: str | None = None  # pip extra that provides them
     takes_argument: bool = False  # name:ARG (checkpoints)
+    #: Full names the conformance suite runs for a solver that takes an argument
+    #: (e.g. ``("am:tsp20", "am:cvrp20")``: shipped checkpoints).
+    examples: tuple[str, ...] = ()
 
     def installed(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.requires)

@@ -1,0 +1,108 @@
+"""The contracts every routing solver keeps, parametrised over the registry.
+
+A solver joins this suite by registering. For each solver and each variant it
+claims, on small generated instances:
+
+- its solution is feasible (the evaluator says so);
+- it returns within max(5 %, 0.5 s) of its time limit (after the warm-up);
+- the same seed (and an iteration limit, through ``iteration_option``) gives the
+  identical solution;
+- it never beats the brute-force optimum (n <= 8);
+- a variant it does not claim is rejected before any work.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import solvers
+from envs.generate import PROBLEMS, generate
+from tests.bruteforce import optimum
+from tests.conftest import routing_solver_names
+from vrp.evaluate import evaluate
+from vrp.result import UnsupportedVariant
+
+NAMES = routing_solver_names()
+PAIRS = [(name, v) for name in NAMES for v in sorted(solvers.spec(name).variants)]
+UNSUPPORTED = [(name, v) for name in NAMES for v in PROBLEMS if v not in solvers.spec(name).variants]
+
+
+def _solver(name: str, **options: object):
+    return solvers.get(name, options=dict(options))
+
+
+def _size(variant: str, small: bool) -> int:
+    if small:
+        return 7 if variant in ("tsp", "atsp") else 6
+    return 20
+
+
+def test_registry_matches_classes() -> None:
+    for name in NAMES:
+        s = _solver(name)
+        assert s.variants == solvers.spec(name).variants, name
+        assert s.name == solvers.spec(name).name
+
+
+@pytest.mark.parametrize(("name", "variant"), PAIRS)
+def test_feasible(name: str, variant: str, warmed: dict[str, float]) -> None:
+    for seed, dist in ((1, "uniform"), (2, "clustered")):
+        inst = generate(variant, 15, distribution=dist, seed=seed)
+        result = _solver(name).solve(inst, time_limit=2.0, seed=seed)
+        assert result.solution is not None, (name, variant, result.status)
+        score = evaluate(inst, result.solution)
+        assert score.feasible, (name, variant, seed, score.violation_lines()[:3])
+
+
+@pytest.mark.parametrize(("name", "variant"), PAIRS)
+def test_time_limit(name: str, variant: str, warmed: dict[str, float]) -> None:
+    inst = generate(variant, _size(variant, small=False), seed=3)
+    limit = 1.0
+    t0 = time.perf_counter()
+    result = _solver(name).solve(inst, time_limit=limit, seed=3)
+    wall = time.perf_counter() - t0
+    allowed = limit + max(0.05 * limit, 0.5)
+    assert wall <= allowed, f"{name} on {variant}: {wall:.2f} s for a {limit} s limit"
+    assert result.runtime <= allowed
+    assert result.status in ("optimal", "feasible", "timeout", "infeasible")
+
+
+@pytest.mark.parametrize(("name", "variant"), PAIRS)
+def test_deterministic(name: str, variant: str, warmed: dict[str, float]) -> None:
+    inst = generate(variant, 12, seed=4, distribution="mixed")
+    spec_cls = type(_solver(name))
+    opt = spec_cls.iteration_option
+    options = {opt: 25} if opt else {}
+    limit = 60.0 if opt else 10.0
+    a = _solver(name, **options).solve(inst, time_limit=limit, seed=7)
+    b = _solver(name, **options).solve(inst, time_limit=limit, seed=7)
+    assert a.solution is not None and b.solution is not None
+    assert a.solution.routes == b.solution.routes, f"{name} on {variant}: same seed, different solutions"
+
+
+@pytest.mark.parametrize(("name", "variant"), PAIRS)
+def test_never_better_than_brute_force(name: str, variant: str, warmed: dict[str, float]) -> None:
+    for seed in (5, 6):
+        inst = generate(variant, _size(variant, small=True), seed=seed)
+        best = optimum(inst)
+        result = _solver(name).solve(inst, time_limit=2.0, seed=seed)
+        assert result.solution is not None
+        score = evaluate(inst, result.solution)
+        assert score.feasible, score.violation_lines()
+        if inst.sense == "min":
+            assert score.objective >= best - 1e-6, (name, variant, score.objective, best)
+        else:
+            assert score.objective <= best + 1e-6, (name, variant, score.objective, best)
+        if result.status == "optimal":
+            assert abs(score.objective - best) <= 1e-6 * max(1.0, abs(best)), (name, variant)
+
+
+@pytest.mark.parametrize(("name", "variant"), UNSUPPORTED)
+def test_unsupported_variant_rejected(name: str, variant: str) -> None:
+    inst = generate(variant, 8, seed=1)
+    t0 = time.perf_counter()
+    with pytest.raises(UnsupportedVariant, match=variant):
+        _solver(name).solve(inst, time_limit=5.0, seed=0)
+    assert time.perf_counter() - t0 < 0.5
