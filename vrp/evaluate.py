@@ -124,6 +124,9 @@ def evaluate(instance: Instance, solution: Solution) -> Score:
             per_route = per_route - dist[last, depot]
         route_costs[nonempty] = per_route
     cost = float(route_costs.sum())
+    if instance.cost_decimals is not None:
+        route_costs = np.round(route_costs, instance.cost_decimals)
+        cost = round(cost, instance.cost_decimals)
     num_routes = int(nonempty.size)
 
     # Fleet.
@@ -168,6 +171,8 @@ def evaluate(instance: Instance, solution: Solution) -> Score:
         assert instance.penalties is not None
         penalty = float(instance.penalties[missing].sum())
         objective = cost + penalty
+        if instance.cost_decimals is not None and np.array_equal(instance.penalties, np.round(instance.penalties)):
+            objective = round(objective, instance.cost_decimals)
         quota = instance.min_prize or 0.0
         if prize < quota - EPS:
             violations.append(Violation("prize_quota", f"collected prize {prize:g} is below the quota {quota:g}"))

@@ -170,6 +170,10 @@ class Instance:
     rounding: str = "exact"
     metric: str = "explicit"
     variant: str = field(init=False)
+    #: Decimals every cost has under the instance's convention (0 for integer
+    #: distances, 1 for DIMACS, None for exact floats): sums are rounded to them so
+    #: that float addition never shows 827.2999999 for 827.3.
+    cost_decimals: int | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:  # noqa: C901 - one validation pass, field by field
         set_ = object.__setattr__
@@ -283,6 +287,16 @@ class Instance:
                 raise InstanceError(f"min_prize: {mp} exceeds the total prize {prizes.sum()}")
         set_(self, "open_routes", bool(self.open_routes))
 
+        if self.metric in ("att", "geo") or (self.metric == "euclidean" and self.rounding in ("nint", "ceil")):
+            decimals: int | None = 0
+        elif self.metric == "euclidean" and self.rounding == "dimacs":
+            decimals = 1
+        elif np.array_equal(dist, np.round(dist)):
+            decimals = 0
+        else:
+            decimals = None
+        set_(self, "cost_decimals", decimals)
+
         variant = self._derive_variant(demands, prizes, penalties)
         set_(self, "variant", variant)
         if variant in ("tsp", "atsp", "op", "pctsp"):
@@ -370,6 +384,8 @@ class Instance:
         if not isinstance(other, Instance):
             return NotImplemented
         for f in fields(self):
+            if not f.compare:
+                continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
                 if a is None or b is None or not np.array_equal(a, b):
