@@ -49,7 +49,7 @@ class RouteChecker:
         return float(total)
 
     def time_ok(self, route: list[int]) -> bool:
-        if self.ready is None:
+        if self.ready is None or self.due is None:
             return True
         d, o = self.d, self.depot
         t, prev = self.ready[o], o

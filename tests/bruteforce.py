@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import lru_cache
+from functools import cache
 
 from vrp.model import Instance
 
@@ -85,7 +85,7 @@ def optimum(inst: Instance) -> float:
     if v == "hcvrp":
         caps = inst.vehicle_capacities.tolist()  # type: ignore[union-attr]
 
-        @lru_cache(maxsize=None)
+        @cache
         def per_vehicle(k: int, left: frozenset[int]) -> float:
             if not left:
                 return 0.0
@@ -104,7 +104,7 @@ def optimum(inst: Instance) -> float:
     cap = float(inst.capacity)  # type: ignore[arg-type]
     limit = inst.num_vehicles if inst.num_vehicles is not None else len(cust)
 
-    @lru_cache(maxsize=None)
+    @cache
     def partition(left: frozenset[int], k: int) -> float:
         if not left:
             return 0.0

@@ -175,11 +175,12 @@ def _run_solver(solver: Any, instance: Any, time_limit: float, seed: int) -> Any
     from rich.live import Live
     from rich.text import Text
 
-    state = {"best": None, "start": time.perf_counter()}
+    state: dict[str, float | None] = {"best": None}
+    started = time.perf_counter()
 
     def render() -> Text:
         best = state["best"]
-        elapsed = time.perf_counter() - state["start"]
+        elapsed = time.perf_counter() - started
         return Text(f"solving with {solver.name}: {elapsed:5.1f} s / {time_limit:g} s   "
                     f"best {'-' if best is None else _fmt(best)}")
 

@@ -163,10 +163,11 @@ def evaluate(instance: Instance, solution: Solution) -> Score:
         prize = float(instance.prizes[visited].sum())
     if instance.variant == "op":
         objective = prize
-        for r in nonempty:
+        for r in nonempty.tolist():
             if route_costs[r] > instance.max_length + EPS:  # type: ignore[operator]
                 violations.append(Violation(
-                    "route_length", f"length {route_costs[r]:g} exceeds the limit {instance.max_length:g}", route=int(r)))
+                    "route_length", f"length {route_costs[r]:g} exceeds the limit {instance.max_length:g}",
+                    route=int(r)))
     elif instance.variant == "pctsp":
         assert instance.penalties is not None
         penalty = float(instance.penalties[missing].sum())

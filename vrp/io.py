@@ -314,7 +314,7 @@ def parse_solomon(text: str, path: str = "<text>") -> Instance:
     if vehicles != int(vehicles) or vehicles < 1:
         raise FormatError(path, f"vehicle number must be a positive integer, got {vehicles:g}")
     arr = np.array(rows)
-    kw = {"name": name.split()[0], "coords": arr[:, 1:3], "distances": None, "metric": "euclidean",
+    kw: dict[str, Any] = {"name": name.split()[0], "coords": arr[:, 1:3], "distances": None, "metric": "euclidean",
           "rounding": "dimacs", "demands": arr[:, 3], "capacity": capacity, "num_vehicles": int(vehicles),
           "time_windows": arr[:, 4:6], "service_times": arr[:, 6]}
     return _wrap(path, lambda: Instance(**kw))

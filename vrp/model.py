@@ -104,6 +104,7 @@ def compute_distances(coords: np.ndarray, metric: str, rounding: str) -> np.ndar
 
 
 def _array(name: str, value: Any, shape: tuple[int | None, ...], dtype: type = float) -> np.ndarray:
+    arr: np.ndarray
     try:
         arr = np.array(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
