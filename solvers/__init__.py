@@ -25,5 +25,16 @@ register(SolverSpec(
 register(SolverSpec(
     "savings", ROUTING, "solvers.construction:SavingsSolver", frozenset({"cvrp", "ocvrp", "hcvrp", "vrptw"}),
     "Clarke-Wright parallel savings (time-window aware)"))
+register(SolverSpec(
+    "ortools", ROUTING, "solvers.ortools_routing:OrtoolsSolver", ALL_ROUTING,
+    "OR-Tools routing: first solution + Guided Local Search", requires=("ortools",)))
+register(SolverSpec(
+    "ilp", ROUTING, "solvers.ilp:IlpSolver", ALL_ROUTING,
+    "exact MIP (DFJ + cuts for tsp/atsp, capacity cuts for cvrp, compact MTZ models), HiGHS/CBC",
+    requires=("pulp",)))
+register(SolverSpec(
+    "pyvrp", ROUTING, "solvers.pyvrp_ref:PyvrpSolver",
+    frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp", "op"}),
+    "PyVRP 0.14 iterated local search (reference)", requires=("pyvrp",), extra="pyvrp"))
 
 __all__ = ["ALL_ROUTING", "NETWORK", "ROUTING", "SolverSpec", "get", "names", "register", "spec", "specs"]

@@ -1,0 +1,220 @@
+"""Separation routines for the cutting-plane loops: subtour and rounded capacity cuts.
+
+All work on a dense symmetric "support" weight matrix ``w`` (``w[i, j]`` = LP value
+of edge ij, or ``x_ij + x_ji`` for a directed model), so that one implementation
+serves TSP, ATSP and the two-index CVRP model. In a directed model whose in- and
+out-degrees are equal at every node, ``x(δ+(S)) = w(δ(S)) / 2``; a symmetric cut of
+weight below 2 is therefore a violated directed subtour cut as well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+EPS = 1e-6
+
+
+def components(w: np.ndarray, threshold: float = EPS) -> list[np.ndarray]:
+    """Connected components of the graph whose edges have weight above ``threshold``."""
+    n = w.shape[0]
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    rows, cols = np.nonzero(np.triu(w > threshold, 1) | np.triu(w.T > threshold, 1))
+    k = n
+    for a, b in zip(rows.tolist(), cols.tolist()):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            k -= 1
+    if k == 1:
+        return [np.arange(n)]
+    labels = np.array([find(i) for i in range(n)])
+    order = np.argsort(labels, kind="stable")
+    splits = np.flatnonzero(np.diff(labels[order])) + 1
+    return np.split(order, splits)
+
+
+def cut_weight(w: np.ndarray, s: np.ndarray) -> float:
+    """Total weight of the edges with exactly one end in ``s``."""
+    mask = np.zeros(w.shape[0], dtype=bool)
+    mask[s] = True
+    return float(w[np.ix_(mask, ~mask)].sum())
+
+
+def _smaller_side(s: np.ndarray, n: int) -> np.ndarray:
+    if 2 * s.size <= n:
+        return np.sort(s)
+    mask = np.ones(n, dtype=bool)
+    mask[s] = False
+    return np.flatnonzero(mask)
+
+
+def stoer_wagner_cuts(w: np.ndarray, limit: float, max_cuts: int = 200) -> list[np.ndarray]:
+    """Every cut of a Stoer-Wagner phase whose weight is below ``limit``.
+
+    The global minimum cut is one of the phase cuts, so an empty answer proves
+    that no cut lighter than ``limit`` exists. Dense numpy, O(n^3) with an O(n)
+    vectorised inner step: meant for the (shrunk) support graph.
+    """
+    n = w.shape[0]
+    if n < 2:
+        return []
+    g = w.astype(float).copy()
+    members: list[list[int]] = [[i] for i in range(n)]
+    alive = np.ones(n, dtype=bool)
+    found: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    for _phase in range(n - 1):
+        idx = np.flatnonzero(alive)
+        m = idx.size
+        sub = g[np.ix_(idx, idx)]
+        added = np.zeros(m, dtype=bool)
+        conn = sub[0].copy()
+        added[0] = True
+        conn[0] = -np.inf
+        prev, last = 0, 0
+        value = 0.0
+        for _ in range(m - 1):
+            j = int(np.argmax(conn))
+            value = float(conn[j])
+            prev, last = last, j
+            added[j] = True
+            conn += sub[j]
+            conn[added] = -np.inf
+        s_node, t_node = int(idx[prev]), int(idx[last])
+        if value < limit - EPS:
+            side = _smaller_side(np.array(members[t_node]), n)
+            key = side.tobytes()
+            if key not in seen:
+                seen.add(key)
+                found.append(side)
+                if len(found) >= max_cuts:
+                    break
+        # merge t into s
+        g[s_node] += g[t_node]
+        g[:, s_node] += g[:, t_node]
+        g[s_node, s_node] = 0.0
+        g[t_node] = 0.0
+        g[:, t_node] = 0.0
+        alive[t_node] = False
+        members[s_node].extend(members[t_node])
+    return found
+
+
+def shrink_one_paths(w: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Contract the paths of edges at weight 1 (Padberg-Rinaldi safe shrinking for SECs).
+
+    Returns the shrunk weight matrix and, per super-node, the original nodes.
+    Safe for subtour separation of a degree-2 point: merging such a path into a
+    violated set never increases the cut weight.
+    """
+    groups = components(np.where(w >= 1.0 - EPS, w, 0.0), threshold=0.5)
+    if len(groups) == w.shape[0]:
+        return w, [np.array([i]) for i in range(w.shape[0])]
+    k = len(groups)
+    label = np.empty(w.shape[0], dtype=np.int64)
+    for gi, g in enumerate(groups):
+        label[g] = gi
+    agg = np.zeros((k, w.shape[0]))
+    np.add.at(agg, label, w)
+    shrunk = np.zeros((k, k))
+    np.add.at(shrunk.T, label, agg.T)
+    np.fill_diagonal(shrunk, 0.0)
+    return shrunk, groups
+
+
+def subtour_cuts(w: np.ndarray, target: float = 2.0, exact: bool = True, max_cuts: int = 200) -> list[np.ndarray]:
+    """Node sets ``S`` (the smaller side) with ``w(δ(S)) < target``.
+
+    Cheap first: connected components, then components of the support at rising
+    thresholds; the exact search (Stoer-Wagner phase cuts on the graph with its
+    1-paths shrunk) runs only when those find nothing.
+    """
+    n = w.shape[0]
+    comps = components(w)
+    if len(comps) > 1:
+        return [_smaller_side(c, n) for c in comps][:max_cuts]
+    out: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    for t in (0.3, 0.5, 0.7, 0.9):
+        for c in components(w, threshold=t):
+            if 2 < c.size < n - 2 and cut_weight(w, c) < target - EPS:
+                side = _smaller_side(c, n)
+                if side.tobytes() not in seen:
+                    seen.add(side.tobytes())
+                    out.append(side)
+    if out or not exact:
+        return out[:max_cuts]
+    shrunk, groups = shrink_one_paths(w)
+    for side in stoer_wagner_cuts(shrunk, target, max_cuts=max_cuts):
+        nodes = np.concatenate([groups[i] for i in side])
+        out.append(_smaller_side(nodes, n))
+    return out
+
+
+# ---------------------------------------------------------------- capacity cuts
+def capacity_cuts(w: np.ndarray, demands: np.ndarray, capacity: float, depot: int = 0,
+                  max_cuts: int = 100) -> list[tuple[np.ndarray, int]]:
+    """Customer sets ``S`` with ``w(δ(S)) < 2·ceil(d(S)/Q)`` (rounded capacity inequalities).
+
+    Heuristic separation (as CVRPSEP's first stages): connected components of the
+    customer support graph, components at thresholds, and greedy growth from every
+    customer adding the most connected neighbour. Exact on integer points: each
+    component of an integer solution is a route or a subtour.
+    """
+    n = w.shape[0]
+    cust = np.flatnonzero(np.arange(n) != depot)
+    wc = w[np.ix_(cust, cust)]
+    dem = demands[cust].astype(float)
+    deg = w[cust].sum(axis=1)  # w(δ(i)) per customer
+    found: dict[bytes, tuple[np.ndarray, int]] = {}
+
+    def check(local: np.ndarray) -> None:
+        if local.size == 0:
+            return
+        need = math.ceil(float(dem[local].sum()) / capacity - 1e-9)
+        inside = float(wc[np.ix_(local, local)].sum()) / 2.0
+        cut = float(deg[local].sum()) - 2.0 * inside
+        if cut < 2.0 * need - EPS:
+            s = np.sort(cust[local])
+            found.setdefault(s.tobytes(), (s, need))
+
+    for t in (EPS, 0.3, 0.5, 0.7):
+        for comp in components(wc, threshold=t):
+            check(comp)
+    # Greedy growth: add the customer most connected to S; check every prefix.
+    m = cust.size
+    for seed in range(m):
+        if len(found) >= max_cuts:
+            break
+        in_s = np.zeros(m, dtype=bool)
+        in_s[seed] = True
+        conn = wc[seed].copy()
+        load = dem[seed]
+        inside = 0.0
+        cut = float(deg[seed])
+        members = [seed]
+        for _ in range(m - 1):
+            masked = np.where(in_s, -np.inf, conn)
+            j = int(np.argmax(masked))
+            if masked[j] <= EPS:
+                break
+            inside += conn[j]
+            cut = cut + deg[j] - 2.0 * conn[j]
+            load += dem[j]
+            in_s[j] = True
+            members.append(j)
+            conn += wc[j]
+            need = math.ceil(load / capacity - 1e-9)
+            if cut < 2.0 * need - EPS:
+                s = np.sort(cust[np.array(members)])
+                found.setdefault(s.tobytes(), (s, need))
+    return list(found.values())[:max_cuts]

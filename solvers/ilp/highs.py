@@ -1,0 +1,138 @@
+"""A thin incremental wrapper over ``highspy`` for the cutting-plane loops.
+
+Why not PuLP here: a cutting-plane loop re-solves the LP after every round of
+cuts. PuLP rebuilds and re-sends the whole model each time (and HiGHS restarts
+from scratch), while ``highspy`` keeps the model and its basis, adds rows and
+re-optimises with a few dual simplex pivots. PuLP remains the modelling layer for
+the compact models (:mod:`solvers.ilp.compact`) and for the naive ``cuts=integer``
+loop, which also runs with CBC when HiGHS is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+try:
+    import highspy
+except ImportError:  # pragma: no cover - exercised only without highspy
+    highspy = None
+
+INF = float("inf")
+
+
+def available() -> bool:
+    return highspy is not None
+
+
+class HighsModel:
+    """One HiGHS model: columns once, rows added in rounds, LP or MIP solves."""
+
+    def __init__(self, costs: np.ndarray, lower: np.ndarray, upper: np.ndarray, threads: int = 1) -> None:
+        assert highspy is not None
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        h.setOptionValue("random_seed", 0)
+        n = int(costs.size)
+        h.addCols(n, np.asarray(costs, dtype=np.float64), np.asarray(lower, dtype=np.float64),
+                  np.asarray(upper, dtype=np.float64), 0, np.zeros(0, np.int32), np.zeros(0, np.int32),
+                  np.zeros(0, np.float64))
+        self.h = h
+        self.num_cols = n
+        self.integer = False
+
+    def add_rows(self, rows: Sequence[tuple[np.ndarray, np.ndarray, float, float]]) -> None:
+        """Add rows ``lo <= sum(val * x[idx]) <= hi``."""
+        if not rows:
+            return
+        starts = np.zeros(len(rows), dtype=np.int32)
+        pos = 0
+        for k, (idx, _, _, _) in enumerate(rows):
+            starts[k] = pos
+            pos += len(idx)
+        index = np.concatenate([np.asarray(r[0], dtype=np.int32) for r in rows])
+        value = np.concatenate([np.asarray(r[1], dtype=np.float64) for r in rows])
+        lo = np.array([r[2] for r in rows], dtype=np.float64)
+        hi = np.array([r[3] for r in rows], dtype=np.float64)
+        self.h.addRows(len(rows), lo, hi, int(index.size), starts, index, value)
+
+    def set_time_limit(self, seconds: float) -> None:
+        self.h.setOptionValue("time_limit", max(0.01, float(seconds)))
+
+    def solve_lp(self) -> tuple[str, float, np.ndarray, np.ndarray]:
+        """Solve the LP; return (status, objective, x, reduced costs)."""
+        self.h.run()
+        status = self._status()
+        if status != "optimal":
+            return status, INF, np.zeros(self.num_cols), np.zeros(self.num_cols)
+        sol = self.h.getSolution()
+        obj = float(self.h.getInfo().objective_function_value)
+        return status, obj, np.array(sol.col_value), np.array(sol.col_dual)
+
+    def make_integer(self, columns: np.ndarray | None = None) -> None:
+        cols = np.arange(self.num_cols, dtype=np.int32) if columns is None else np.asarray(columns, np.int32)
+        self.h.changeColsIntegrality(int(cols.size), cols,
+                                     np.full(cols.size, highspy.HighsVarType.kInteger))
+        self.integer = True
+
+    def fix_upper(self, columns: np.ndarray, upper: float = 0.0) -> None:
+        cols = np.asarray(columns, dtype=np.int32)
+        if cols.size == 0:
+            return
+        lo = np.zeros(cols.size)
+        hi = np.full(cols.size, upper)
+        self.h.changeColsBounds(int(cols.size), cols, lo, hi)
+
+    def set_mip_gaps(self, integral_costs: bool) -> None:
+        # Integer costs: a gap below 1 proves optimality; otherwise ask for a tight gap.
+        self.h.setOptionValue("mip_rel_gap", 0.0 if integral_costs else 1e-9)
+        self.h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_costs else 1e-7)
+
+    def hint(self, x: np.ndarray) -> None:
+        idx = np.flatnonzero(x > 0.5).astype(np.int32)
+        try:
+            self.h.setSolution(int(idx.size), idx, x[idx].astype(np.float64))
+        except (TypeError, AttributeError):  # older highspy: dense solution object
+            sol = highspy.HighsSolution()
+            sol.col_value = list(map(float, x))
+            self.h.setSolution(sol)
+
+    def solve_mip(self) -> tuple[str, float | None, float, np.ndarray | None]:
+        """Solve the MIP; return (status, incumbent objective or None, dual bound, x or None)."""
+        self.h.run()
+        status = self._status()
+        info = self.h.getInfo()
+        bound = float(info.mip_dual_bound)
+        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if not has_sol:
+            return status, None, bound, None
+        x = np.array(self.h.getSolution().col_value)
+        return status, float(info.objective_function_value), bound, x
+
+    def _status(self) -> str:
+        ms = self.h.getModelStatus()
+        s = self.h.modelStatusToString(ms).lower()
+        if s == "optimal":
+            return "optimal"
+        if s == "infeasible":
+            return "infeasible"
+        if "time limit" in s or "interrupt" in s:
+            return "timeout"
+        return s
+
+
+class Clock:
+    """Deadline bookkeeping shared by the loops."""
+
+    def __init__(self, start: float, limit: float, margin: float = 0.0) -> None:
+        self.start = start
+        self.deadline = start + limit - margin
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

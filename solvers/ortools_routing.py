@@ -1,0 +1,388 @@
+"""OR-Tools routing library behind the solver interface (registered as ``ortools``).
+
+A thin adapter: our :class:`~vrp.model.Instance` is translated into a
+``RoutingModel`` (integer arc costs, dimensions, disjunctions), solved with a
+first-solution strategy and a metaheuristic (Guided Local Search by default)
+under the caller's time limit, and the routes are translated back. The cost
+OR-Tools reports is only used for the anytime trace; the evaluator re-scores.
+
+Variant mapping
+---------------
+tsp, atsp       one vehicle, arc costs only.
+cvrp            a capacity dimension; unlimited fleets get ``num_vehicles``
+                (default: first-fit-decreasing bin count plus a margin).
+ocvrp           vehicles end at a dummy node reached from every customer at cost 0.
+vrptw           a time dimension (travel time = distance, service at the origin),
+                waiting allowed (slack), windows on every node and on the depot.
+hcvrp           one vehicle per capacity, ``AddDimensionWithVehicleCapacity``;
+                ``routes[k]`` is driven by vehicle ``k``.
+op              disjunctions whose penalty is the prize (dominating a small distance
+                tie-break) and a route-length dimension capped at ``max_length``.
+pctsp           disjunctions whose penalty is the node's penalty, plus a prize
+                dimension whose end cumul must reach the quota; the search starts from
+                a tour through every node (always quota-feasible).
+
+Integer scaling is *conservative* wherever a constraint is involved (travel and
+service times rounded up, limits rounded down), so a solution OR-Tools accepts is
+feasible under the exact data; on integer data (TSPLIB, CVRPLIB) and one-decimal
+data (Solomon, scaled by 10) it is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from solvers.base import BaseSolver
+from vrp.model import Instance, Solution
+from vrp.result import Result, SolverError, Tracer
+
+FIRST_SOLUTION = tuple(k for k in routing_enums_pb2.FirstSolutionStrategy.Value.keys() if k != "UNSET")
+METAHEURISTICS = tuple(k for k in routing_enums_pb2.LocalSearchMetaheuristic.Value.keys() if k != "UNSET")
+_BIG = 10**12  # cost of an arc that must never be used (dummy end -> anything)
+
+
+@dataclass
+class Params:
+    """Parameters of the ``ortools`` solver.
+
+    Attributes
+    ----------
+    first_solution_strategy
+        OR-Tools ``FirstSolutionStrategy`` name; ``auto`` picks per variant
+        (SAVINGS for cvrp/hcvrp, PARALLEL_CHEAPEST_INSERTION for vrptw/ocvrp,
+        PATH_CHEAPEST_ARC otherwise).
+    metaheuristic
+        OR-Tools ``LocalSearchMetaheuristic`` name (GUIDED_LOCAL_SEARCH by default).
+    num_vehicles
+        Fleet size when the instance leaves it unlimited (cvrp/ocvrp); None picks
+        the first-fit-decreasing bin count plus ``extra_vehicles``. Capped by the
+        instance's own limit.
+    extra_vehicles
+        Vehicles added to the bin-packing estimate for an unlimited fleet.
+    gls_lambda
+        Guided Local Search lambda coefficient.
+    neighbors_ratio
+        Fraction of nodes each local-search operator considers as neighbours
+        (``ls_operator_neighbors_ratio``); 1.0 disables the restriction.
+    min_neighbors
+        Lower bound on that neighbour count (``ls_operator_min_neighbors``).
+    solution_limit
+        Stop after this many solutions (makes a run deterministic, independent of
+        the clock); None: only the time limit stops.
+    log_search
+        Let OR-Tools log its search to stderr.
+    """
+
+    first_solution_strategy: str = "auto"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    num_vehicles: int | None = None
+    extra_vehicles: int = 1
+    gls_lambda: float = 0.1
+    neighbors_ratio: float = 1.0
+    min_neighbors: int = 1
+    solution_limit: int | None = None
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        self.first_solution_strategy = self.first_solution_strategy.upper()
+        if self.first_solution_strategy != "AUTO" and self.first_solution_strategy not in FIRST_SOLUTION:
+            raise ValueError(
+                f"first_solution_strategy: must be auto or one of {', '.join(FIRST_SOLUTION)}, "
+                f"got {self.first_solution_strategy!r}")
+        self.metaheuristic = self.metaheuristic.upper()
+        if self.metaheuristic not in METAHEURISTICS:
+            raise ValueError(f"metaheuristic: must be one of {', '.join(METAHEURISTICS)}, got {self.metaheuristic!r}")
+        if self.num_vehicles is not None and self.num_vehicles < 1:
+            raise ValueError(f"num_vehicles: must be positive, got {self.num_vehicles}")
+        if self.extra_vehicles < 0:
+            raise ValueError(f"extra_vehicles: must be >= 0, got {self.extra_vehicles}")
+        if not self.gls_lambda > 0:
+            raise ValueError(f"gls_lambda: must be positive, got {self.gls_lambda}")
+        if not 0 < self.neighbors_ratio <= 1:
+            raise ValueError(f"neighbors_ratio: must be in (0, 1], got {self.neighbors_ratio}")
+        if self.min_neighbors < 1:
+            raise ValueError(f"min_neighbors: must be >= 1, got {self.min_neighbors}")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError(f"solution_limit: must be positive, got {self.solution_limit}")
+
+
+# ---------------------------------------------------------------- integer scaling
+def _is_integral(values: np.ndarray, scale: float) -> bool:
+    v = np.asarray(values, dtype=float) * scale
+    return bool(np.all(np.abs(v - np.round(v)) <= 1e-6 * np.maximum(1.0, np.abs(v))))
+
+
+def cost_scale(instance: Instance) -> float:
+    """Factor that makes the distances integers (1 for TSPLIB/CVRPLIB, 10 for Solomon)."""
+    d = instance.distances
+    for s in (1.0, 10.0, 100.0):
+        if _is_integral(d, s):
+            return s
+    top = float(d.max()) or 1.0
+    # ~7 significant digits per arc, and a whole route stays far below int64.
+    return float(10 ** max(0, math.floor(math.log10(1e7 / top))))
+
+
+def scale_up(values: np.ndarray, scale: float) -> np.ndarray:
+    """Round ``values * scale`` up, exactly when it is integral (durations, demands)."""
+    v = np.asarray(values, dtype=float) * scale
+    r = np.round(v)
+    return np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.ceil(v)).astype(np.int64)
+
+
+def scale_down(values: Any, scale: float) -> Any:
+    """Round ``values * scale`` down, exactly when it is integral (limits, capacities)."""
+    v = np.asarray(values, dtype=float) * scale
+    r = np.round(v)
+    out = np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.floor(v)).astype(np.int64)
+    return out if out.ndim else int(out)
+
+
+def ffd_bins(demands: np.ndarray, capacity: float) -> int:
+    """Number of bins first-fit-decreasing needs (an upper bound on the minimum fleet)."""
+    loads: list[float] = []
+    for q in sorted((float(x) for x in demands if x > 0), reverse=True):
+        for i, load in enumerate(loads):
+            if load + q <= capacity + 1e-9:
+                loads[i] = load + q
+                break
+        else:
+            loads.append(q)
+    return max(1, len(loads))
+
+
+def fleet_size(instance: Instance, params: Params) -> int:
+    """Vehicles given to OR-Tools for this instance."""
+    if instance.variant in ("tsp", "atsp", "op", "pctsp"):
+        return 1
+    if instance.vehicle_capacities is not None:
+        return int(instance.vehicle_capacities.size)
+    limit = instance.num_vehicles
+    if params.num_vehicles is not None:
+        k = params.num_vehicles
+    else:
+        assert instance.demands is not None and instance.capacity is not None
+        k = ffd_bins(instance.demands, instance.capacity) + params.extra_vehicles
+        if instance.variant == "vrptw" and limit is not None:
+            k = limit  # windows, not capacity, usually decide the fleet
+    return min(k, limit) if limit is not None else k
+
+
+# ---------------------------------------------------------------- the adapter
+class OrtoolsSolver(BaseSolver):
+    """OR-Tools routing: first solution + Guided Local Search, every routing variant."""
+
+    name = "ortools"
+    iteration_option = "solution_limit"
+    variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"})
+    Params = Params
+
+    def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
+        p: Params = self.params
+        tracer = Tracer(instance.sense, start=start, callback=self.progress)
+        model = _Model(instance, p)
+        routing, manager = model.routing, model.manager
+
+        def on_solution() -> None:
+            tracer.offer(model.objective_of_cost(routing.CostVar().Value()))
+
+        routing.AddAtSolutionCallback(on_solution)
+        search = pywrapcp.DefaultRoutingSearchParameters()
+        fss = p.first_solution_strategy if p.first_solution_strategy != "AUTO" else model.default_strategy()
+        search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, fss)
+        search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, p.metaheuristic)
+        search.guided_local_search_lambda_coefficient = p.gls_lambda
+        search.ls_operator_neighbors_ratio = p.neighbors_ratio
+        search.ls_operator_min_neighbors = p.min_neighbors
+        search.log_search = p.log_search
+        if p.solution_limit is not None:
+            search.solution_limit = p.solution_limit
+        # Leave room for translating the answer back; OR-Tools checks its clock often.
+        margin = max(0.05, 0.01 * time_limit)
+        remaining = time_limit - tracer.elapsed() - margin
+        if remaining <= 0.01:
+            return Result(None, "timeout", tracer.elapsed(), trace=tracer.trace, info={"reason": "model build"})
+        search.time_limit.FromMilliseconds(max(1, int(remaining * 1000)))
+
+        initial = model.initial_routes()
+        if initial is not None:
+            routing.CloseModelWithParameters(search)
+            assignment = routing.ReadAssignmentFromRoutes(initial, True)
+            solution = routing.SolveFromAssignmentWithParameters(assignment, search) if assignment else None
+        else:
+            solution = routing.SolveWithParameters(search)
+        status_code = routing.status()
+        info = {"first_solution_strategy": fss, "metaheuristic": p.metaheuristic,
+                "num_vehicles": model.num_vehicles, "cost_scale": model.scale,
+                "ortools_status": int(status_code)}
+        if solution is None:
+            infeasible = status_code == getattr(pywrapcp.RoutingModel, "ROUTING_INFEASIBLE", -1)
+            return Result(None, "infeasible" if infeasible else "timeout", tracer.elapsed(),
+                          trace=tracer.trace, info=info)
+        routes = model.routes_of(solution, manager)
+        return Result(Solution(routes), "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
+
+
+class _Model:
+    """Translation of one instance into a RoutingModel (and back)."""
+
+    def __init__(self, inst: Instance, p: Params) -> None:
+        self.inst = inst
+        self.variant = v = inst.variant
+        n = inst.n
+        self.num_vehicles = k = fleet_size(inst, p)
+        self.scale = scale = cost_scale(inst)
+        dist = inst.distances
+        depot = inst.depot
+        open_routes = inst.open_routes
+        self.num_nodes = n + 1 if open_routes else n
+        self.dummy = n if open_routes else None
+        if open_routes:
+            ends = [n] * k
+            manager = pywrapcp.RoutingIndexManager(self.num_nodes, k, [depot] * k, ends)
+        else:
+            manager = pywrapcp.RoutingIndexManager(n, k, depot)
+        routing = pywrapcp.RoutingModel(manager)
+        self.manager, self.routing = manager, routing
+
+        if v == "op":
+            # Arc costs are only a tie-break worth at most ~1000 in total; the
+            # prize penalties dominate them by construction.
+            cscale = 1000.0 / max(float(inst.max_length), 1e-12)  # type: ignore[arg-type]
+            arc = np.round(dist * cscale).astype(np.int64)
+        else:
+            cscale = scale
+            arc = np.round(dist * scale).astype(np.int64)
+        self.cost_scale = cscale
+        arc_cb = routing.RegisterTransitMatrix(self._extend(arc, open_routes).tolist())
+        routing.SetArcCostEvaluatorOfAllVehicles(arc_cb)
+
+        if inst.demands is not None:
+            dem_scale = 1.0 if _is_integral(inst.demands, 1.0) else 1000.0
+            dem = scale_up(inst.demands, dem_scale)
+            if open_routes:
+                dem = np.append(dem, 0)
+            dem_cb = routing.RegisterUnaryTransitVector(dem.tolist())
+            if inst.vehicle_capacities is not None:
+                caps = [int(scale_down(c, dem_scale)) for c in inst.vehicle_capacities]
+            else:
+                caps = [int(scale_down(inst.capacity, dem_scale))] * k
+            routing.AddDimensionWithVehicleCapacity(dem_cb, 0, caps, True, "load")
+
+        if inst.time_windows is not None:
+            tscale = scale if _is_integral(dist, scale) else max(scale, 1000.0)
+            service = inst.service_times if inst.service_times is not None else np.zeros(n)
+            travel = scale_up(dist + service[:, None], tscale)
+            np.fill_diagonal(travel, 0)
+            ready = scale_up(inst.time_windows[:, 0], tscale)
+            due = scale_down(inst.time_windows[:, 1], tscale)
+            horizon = int(due.max())
+            time_cb = routing.RegisterTransitMatrix(travel.tolist())
+            routing.AddDimension(time_cb, horizon, horizon, False, "time")
+            tdim = routing.GetDimensionOrDie("time")
+            for node in range(n):
+                if node == depot:
+                    continue
+                tdim.CumulVar(manager.NodeToIndex(node)).SetRange(int(ready[node]), int(due[node]))
+            for veh in range(k):
+                tdim.CumulVar(routing.Start(veh)).SetRange(int(ready[depot]), int(due[depot]))
+                tdim.CumulVar(routing.End(veh)).SetRange(int(ready[depot]), int(due[depot]))
+                routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.Start(veh)))
+                routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(veh)))
+
+        if v == "op":
+            assert inst.prizes is not None and inst.max_length is not None
+            lscale = scale if _is_integral(dist, scale) else max(scale, 1000.0)
+            length = scale_up(dist, lscale)
+            len_cb = routing.RegisterTransitMatrix(length.tolist())
+            limit = int(scale_down(inst.max_length, lscale))
+            routing.AddDimension(len_cb, 0, limit, True, "length")
+            prizes = inst.prizes
+            positive = prizes[prizes > 0]
+            self.prize_scale = pscale = max(1e6 / float(prizes.max() or 1.0),
+                                            2000.0 / float(positive.min()) if positive.size else 1.0)
+            self.total_prize = float(prizes.sum())
+            for node in range(n):
+                if node != depot:
+                    routing.AddDisjunction([manager.NodeToIndex(node)], int(round(prizes[node] * pscale)))
+
+        if v == "pctsp":
+            assert inst.prizes is not None and inst.penalties is not None
+            pen = np.round(inst.penalties * scale).astype(np.int64)
+            for node in range(n):
+                if node != depot:
+                    routing.AddDisjunction([manager.NodeToIndex(node)], int(pen[node]))
+            quota = inst.min_prize or 0.0
+            if quota > 0:
+                pr_scale = 1e6 / max(float(inst.prizes.max()), 1e-12)
+                pr = scale_down(inst.prizes, pr_scale)
+                pr[depot] = 0
+                need = int(scale_up(np.array([quota]), pr_scale)[0])
+                if quota >= float(inst.prizes.sum()) - 1e-9:
+                    need = int(pr.sum())  # every node is required: keep it satisfiable
+                need = min(need, int(pr.sum()))
+                prize_cb = routing.RegisterUnaryTransitVector(pr.tolist())
+                routing.AddDimension(prize_cb, 0, int(pr.sum()), True, "prize")
+                routing.GetDimensionOrDie("prize").CumulVar(routing.End(0)).SetMin(need)
+
+    @staticmethod
+    def _extend(arc: np.ndarray, open_routes: bool) -> np.ndarray:
+        if not open_routes:
+            return arc
+        n = arc.shape[0]
+        out = np.full((n + 1, n + 1), _BIG, dtype=np.int64)
+        out[:n, :n] = arc
+        out[:, n] = 0  # anything -> dummy end is free: the route ends there
+        return out
+
+    def default_strategy(self) -> str:
+        if self.variant in ("cvrp", "hcvrp"):
+            return "SAVINGS"
+        if self.variant in ("vrptw", "ocvrp"):
+            return "PARALLEL_CHEAPEST_INSERTION"
+        return "PATH_CHEAPEST_ARC"
+
+    def initial_routes(self) -> list[list[int]] | None:
+        """A start for pctsp: a nearest-neighbour tour through every node (meets any quota)."""
+        if self.variant != "pctsp":
+            return None
+        inst = self.inst
+        dist = inst.distances
+        left = set(int(i) for i in inst.customers)
+        cur, tour = inst.depot, []
+        while left:
+            nxt = min(left, key=lambda j: dist[cur, j])
+            tour.append(self.manager.NodeToIndex(nxt))
+            left.remove(nxt)
+            cur = nxt
+        return [tour]
+
+    def objective_of_cost(self, cost: int) -> float:
+        """The solver-side objective of an OR-Tools cost (trace only, never reported as truth)."""
+        if self.variant == "op":
+            return self.total_prize - cost / self.prize_scale
+        return cost / self.cost_scale
+
+    def routes_of(self, solution: Any, manager: Any) -> list[tuple[int, ...]]:
+        routing = self.routing
+        routes: list[tuple[int, ...]] = []
+        for veh in range(self.num_vehicles):
+            idx = solution.Value(routing.NextVar(routing.Start(veh)))
+            route = []
+            while not routing.IsEnd(idx):
+                route.append(manager.IndexToNode(idx))
+                idx = solution.Value(routing.NextVar(idx))
+            routes.append(tuple(route))
+        if self.variant == "hcvrp":
+            return routes  # routes[k] belongs to vehicle k, empty ones included
+        nonempty = [r for r in routes if r]
+        if self.variant in ("tsp", "atsp", "op", "pctsp"):
+            return nonempty or [()]
+        if not nonempty:
+            raise SolverError("ortools returned no route for an instance with customers")
+        return nonempty
