@@ -157,8 +157,9 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
             ax.scatter(max(r["runtime_s"], 1e-4), r["gap_pct"], s=8, alpha=0.25, color=colors[r["solver"]],
                        linewidths=0)
     for s in solvers:
-        pts = sorted((p["mean_runtime_s"], p["mean_gap_pct"], p["time_limit"]) for p in summary
-                     if p["solver"] == s and p["mean_runtime_s"] and p["mean_gap_pct"] is not None)
+        pts = [(p["mean_runtime_s"], p["mean_gap_pct"], p["time_limit"]) for p in
+               sorted(summary, key=lambda p: p["time_limit"])
+               if p["solver"] == s and p["mean_runtime_s"] and p["mean_gap_pct"] is not None]
         if not pts:
             continue
         xs = [max(p[0], 1e-4) for p in pts]
