@@ -148,7 +148,7 @@ def test_kill9_then_resume_gives_exactly_twelve_rows(tmp_path):
     """2 instances x 3 solvers x 2 seeds, SIGKILL once >= 4 rows are written, then resume."""
     slow = _slow_solver()
     out = tmp_path / "results.csv"
-    cmd = [sys.executable, "-m", "vrp.bench_cli", "bench", "--instances", "generated:cvrp:12:2:seed=3",
+    cmd = [sys.executable, "-m", "vrp.cli", "bench", "--instances", "generated:cvrp:12:2:seed=3",
            "--solvers", f"nearest,savings,{slow}", "--time-limits", "1", "--seeds", "1,2",
            "--out", str(out), "--workers", "1", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), start_new_session=True,
@@ -309,7 +309,7 @@ def test_ray_sweep_against_a_local_head(tmp_path):
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         out = tmp_path / "ray.csv"
-        cmd = [sys.executable, "-m", "vrp.bench_cli", "bench", "--instances", "generated:cvrp:12:2:seed=3",
+        cmd = [sys.executable, "-m", "vrp.cli", "bench", "--instances", "generated:cvrp:12:2:seed=3",
                "--solvers", "nearest,savings", "--time-limits", "1", "--seeds", "1", "--out", str(out),
                "--ray", f"127.0.0.1:{port}", "--quiet"]
         up = time.time() + 90

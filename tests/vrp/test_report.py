@@ -32,7 +32,7 @@ def results(tmp_path_factory) -> Path:
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "vrp.bench_cli", "report", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "vrp.cli", "report", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
