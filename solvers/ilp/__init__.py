@@ -87,6 +87,15 @@ class IlpSolver(BaseSolver):
     variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"})
     Params = Params
 
+    def warmup(self) -> None:
+        """Compile the numba tour improver once (cached on disk), outside any time limit."""
+        import numpy as np
+
+        from solvers.ilp.ils import improve
+
+        pts = np.random.default_rng(0).random((12, 2))
+        improve(np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)), list(range(12)), 0.01)
+
     def backend(self) -> str:
         want = self.params.solver
         if want == "auto":

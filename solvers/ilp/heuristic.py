@@ -1,7 +1,8 @@
 """Warm starts for the exact models: a good tour fast, so that the MIP starts with a cutoff.
 
-OR-Tools (a core dependency) runs Guided Local Search for a small budget; when it
-is not importable a nearest-neighbour tour improved by 2-opt is used instead.
+Symmetric: iterated 2-opt/Or-opt compiled with numba (:mod:`solvers.ilp.ils`).
+Asymmetric: OR-Tools (a core dependency) Guided Local Search for a small budget.
+Fallback: a nearest-neighbour tour improved by 2-opt.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def warm_tour(instance: Instance, seconds: float) -> list[int]:
     """A good closed tour through every node of ``instance`` (depot first)."""
     d = instance.distances
     depot = instance.depot
+    if instance.is_symmetric and seconds > 0 and instance.n >= 8:
+        from solvers.ilp.ils import improve
+
+        tour = improve(d, nearest_neighbour(d, depot), seconds)
+        k = tour.index(depot)
+        return tour[k:] + tour[:k]
     try:
         from solvers.ortools_routing import OrtoolsSolver
     except ImportError:  # pragma: no cover - ortools is a core dependency
@@ -72,3 +79,58 @@ def warm_tour(instance: Instance, seconds: float) -> list[int]:
     if instance.is_symmetric:
         tour = two_opt(d, tour)
     return tour
+
+
+def cycles_of(succ: dict[int, list[int]], n: int, directed: bool) -> list[list[int]]:
+    """The cycles of a 2-regular (or in/out-degree-1) integer point, as node orders."""
+    seen = np.zeros(n, dtype=bool)
+    out = []
+    for s in range(n):
+        if seen[s]:
+            continue
+        cyc, prev, cur = [s], -1, s
+        seen[s] = True
+        while True:
+            options = succ.get(cur, [])
+            nxt = next((v for v in options if v != prev), None) if not directed else (options[0] if options else None)
+            if nxt is None or nxt == s or seen[nxt]:
+                break
+            prev, cur = cur, nxt
+            seen[cur] = True
+            cyc.append(cur)
+        out.append(cyc)
+    return out
+
+
+def patch(d: np.ndarray, cycles: list[list[int]], symmetric: bool) -> list[int]:
+    """Merge subtours into one tour, cheapest 2-exchange first (then 2-opt when symmetric)."""
+    cyc = [list(c) for c in cycles]
+    while len(cyc) > 1:
+        base = cyc[0]
+        a = np.array(base)
+        b = np.roll(a, -1)
+        best = (np.inf, 1, 0, 0, False)
+        for k in range(1, len(cyc)):
+            c = np.array(cyc[k])
+            e = np.roll(c, -1)
+            # remove (a_i, b_i) and (c_j, e_j); add (a_i, e_j) and (c_j, b_i): keeps direction
+            delta = d[a][:, e] + d[c][:, b].T - d[a, b][:, None] - d[c, e][None, :]
+            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            if delta[i, j] < best[0]:
+                best = (float(delta[i, j]), k, int(i), int(j), False)
+            if symmetric:  # the other cycle reversed: add (a_i, c_j) and (e_j, b_i)
+                delta = d[a][:, c] + d[e][:, b].T - d[a, b][:, None] - d[c, e][None, :]
+                i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+                if delta[i, j] < best[0]:
+                    best = (float(delta[i, j]), k, int(i), int(j), True)
+        _, k, i, j, rev = best
+        other = cyc[k]
+        m = len(other)
+        if not rev:
+            piece = [other[(j + 1 + t) % m] for t in range(m)]  # e_j ... c_j
+        else:
+            piece = [other[(j - t) % m] for t in range(m)]  # c_j ... e_j
+        cyc[0] = base[: i + 1] + piece + base[i + 1:]
+        del cyc[k]
+    tour = cyc[0]
+    return two_opt(d, tour) if symmetric else tour

@@ -100,6 +100,15 @@ class HighsModel:
             sol.col_value = list(map(float, x))
             self.h.setSolution(sol)
 
+    def on_incumbent(self, fn: object) -> None:
+        """Call ``fn(x)`` with every improving MIP solution (subtour solutions included)."""
+
+        def callback(_type: object, _msg: object, data_out: object, _data_in: object, _user: object) -> None:
+            fn(np.array(data_out.mip_solution))  # type: ignore[attr-defined,operator]
+
+        self.h.setCallback(callback, None)
+        self.h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+
     def solve_mip(self) -> tuple[str, float | None, float, np.ndarray | None]:
         """Solve the MIP; return (status, incumbent objective or None, dual bound, x or None)."""
         self.h.run()

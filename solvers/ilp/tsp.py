@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from solvers.ilp import cuts as sep
-from solvers.ilp.heuristic import tour_cost, warm_tour
+from solvers.ilp.heuristic import cycles_of, patch, tour_cost, warm_tour
 from solvers.ilp.highs import Clock, HighsModel
 from vrp.model import Instance
 from vrp.result import Tracer
@@ -95,6 +95,15 @@ class _Graph:
         np.add.at(w, (self.i, self.j), x)
         return w + w.T
 
+    def successors(self, x: np.ndarray) -> dict[int, list[int]]:
+        succ: dict[int, list[int]] = {}
+        for k in np.flatnonzero(x > 0.5):
+            a, b = int(self.i[k]), int(self.j[k])
+            succ.setdefault(a, []).append(b)
+            if not self.directed:
+                succ.setdefault(b, []).append(a)
+        return succ
+
     def tour_vector(self, tour: list[int]) -> np.ndarray:
         t = np.asarray(tour)
         x = np.zeros(self.m)
@@ -139,7 +148,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         return Outcome(tour, "optimal", tour_cost(d, tour), info)
 
     # Warm start: a few percent of the budget on a heuristic tour.
-    budget = warm_seconds if warm_seconds is not None else min(0.08 * clock.left(), 0.02 * n + 0.3)
+    budget = warm_seconds if warm_seconds is not None else min(0.05 * clock.left(), 0.005 * n + 0.3)
     if n <= 12:
         budget = 0.0  # nearest neighbour + 2-opt is plenty
     t0 = time.perf_counter()
@@ -195,6 +204,31 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     model.make_integer()
     model.set_mip_gaps(ints)
     status = "feasible"
+    # Every improving incumbent of a MIP round (subtours included) yields cuts, and
+    # its subtours patched together yield a tour: fewer rounds, a better cutoff.
+    pending: list[np.ndarray] = []
+    model.on_incumbent(pending.append)
+
+    def harvest() -> list[np.ndarray]:
+        nonlocal best, ub
+        new_cuts: dict[bytes, np.ndarray] = {}
+        for xi in pending:
+            comps = sep.components(g.support(xi))
+            if len(comps) == 1:
+                continue
+            for s in comps:
+                if 2 <= s.size <= n - 2:
+                    new_cuts.setdefault(s.tobytes(), s)
+            cyc = cycles_of(g.successors(xi), n, directed)
+            tour = patch(d, cyc, not directed)
+            cost = tour_cost(d, tour)
+            if cost < ub - 1e-9:
+                k = tour.index(depot)
+                best, ub = tour[k:] + tour[:k], cost
+                tracer.offer(ub)
+        pending.clear()
+        return list(new_cuts.values())
+
     while clock.left() > 0.05:
         model.hint(g.tour_vector(best))
         model.set_time_limit(clock.left())
@@ -216,10 +250,12 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
             break
         if not proved:
             break
-        # An integer point with subtours: cut each of its components and solve again.
-        comps = sep.components(g.support(xs))
-        model.add_rows([g.sec_row(s) for s in comps if 2 <= s.size <= n - 2])
-        info["cuts"] += len(comps)
+        # An integer point with subtours: cut the components of it and of every
+        # incumbent met on the way, and solve again.
+        pending.append(xs)
+        found = harvest()
+        model.add_rows([g.sec_row(s) for s in found])
+        info["cuts"] += len(found)
     lb = min(lb, ub)
     if lb >= ub - 1e-6:
         status = "optimal"
