@@ -456,8 +456,16 @@ def execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
             results = batch([it.instance for it in task.items], time_limit=task.time_limit, seed=task.seed)
         except Exception as exc:
             return failed_rows(task, "error", _describe(exc), time.perf_counter() - t0, version)
-        per = (time.perf_counter() - t0) / len(task.items)
-        return [result_row(it, task, res, per, version) for it, res in zip(task.items, results)]
+        wall = time.perf_counter() - t0
+        if len(results) != len(task.items):
+            return failed_rows(task, "error", f"solve_batch returned {len(results)} results for "
+                                              f"{len(task.items)} instances", wall, version)
+        # Per-instance time = batch time / batch size; a solver that batches by size reports
+        # its own per-group share, used when it adds up to the measured wall time.
+        own = [float(getattr(r, "runtime", 0.0) or 0.0) for r in results]
+        consistent = all(x > 0 for x in own) and sum(own) <= wall * 1.01 + 1e-3
+        times = own if consistent else [wall / len(task.items)] * len(task.items)
+        return [result_row(it, task, res, float(t), version) for it, res, t in zip(task.items, results, times)]
     rows = []
     single = Task((task.items[0],), task.solver, task.time_limit, task.seed, task.options)
     for item in task.items:
@@ -481,6 +489,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _pin_torch() -> None:
+    """One torch thread in a pinned worker (torch reads OMP_NUM_THREADS only at import)."""
     torch = sys.modules.get("torch")
     if torch is not None and os.environ.get("OMP_NUM_THREADS") == "1":
         try:
@@ -489,11 +498,47 @@ def _pin_torch() -> None:
             pass
 
 
-def _worker_main(conn: Any, factory: SolverFactory) -> None:
-    """Loop of a worker process: say ready, then receive a task and send back its rows; exit on EOF or None."""
+WarmSpec = tuple[str, str, tuple[tuple[str, Any], ...]]  # (solver, family, options)
+
+
+def _warmup_fn(solver: Any) -> Callable[[], Any] | None:
+    fn = getattr(solver, "warmup", None)
+    if callable(fn):
+        return fn
+    # A module-level ``warmup()`` beside the solver class (numba kernels compiled on tiny instances).
+    fn = getattr(sys.modules.get(type(solver).__module__), "warmup", None)
+    return fn if callable(fn) else None
+
+
+def warm_up(specs: Sequence[WarmSpec], factory: SolverFactory) -> dict[str, float]:
+    """Run each solver's explicit warm-up (JIT compile, checkpoint load) once; seconds per solver.
+
+    Done at a worker's start, before any task clock runs, as the solver contract asks.
+    A solver that cannot even be built is skipped here: its tasks report the error.
+    """
+    out: dict[str, float] = {}
+    for name, family, options in specs:
+        try:
+            solver = factory(name, family, dict(options))
+            fn = _warmup_fn(solver)
+            if fn is None:
+                continue
+            t0 = time.perf_counter()
+            fn()
+            out[name] = time.perf_counter() - t0
+        except Exception:
+            continue
+    return out
+
+
+def _worker_main(conn: Any, factory: SolverFactory, warm: Sequence[WarmSpec] = ()) -> None:
+    """Loop of a worker process: warm up, say ready, then run tasks and send back rows; exit on EOF or None."""
     os.environ.update(THREAD_ENV)
+    _pin_torch()
+    warmed = warm_up(warm, factory)
+    _pin_torch()
     try:
-        conn.send(("ready", None))
+        conn.send(("ready", warmed))
     except (BrokenPipeError, OSError):
         return
     while True:
@@ -575,7 +620,8 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
               options: dict[str, dict[str, Any]] | None = None,
               supports: dict[str, frozenset[str]] | None = None,
               timeout_factor: float = 2.0, grace_s: float = 30.0,
-              on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None) -> SweepStats:
+              on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None,
+              on_warmup: Callable[[dict[str, float]], None] | None = None) -> SweepStats:
     """Run (or resume) a sweep, appending one row per (instance, solver, time limit, seed) to ``out``.
 
     Parameters
@@ -620,13 +666,18 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
                 if on_row is not None:
                     on_row(row)
 
+        warm = sorted({(t.solver, t.items[0].family, t.options) for t in tasks})
         if ray_address:
             _run_ray(tasks, factory, write, ray_address, workers, timeout_factor, grace_s)
         elif workers <= 0:
+            if tasks:
+                warmed = warm_up(warm, factory)
+                if warmed and on_warmup is not None:
+                    on_warmup(warmed)
             for task in tasks:
                 write(execute(task, factory))
         else:
-            _run_pool(tasks, factory, write, workers, timeout_factor, grace_s)
+            _run_pool(tasks, factory, write, workers, timeout_factor, grace_s, warm, on_warmup)
     finally:
         results.close()
     stats.wall_s = time.perf_counter() - t_start
@@ -634,9 +685,9 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
 
 
 class _Worker:
-    def __init__(self, ctx: Any, factory: SolverFactory) -> None:
+    def __init__(self, ctx: Any, factory: SolverFactory, warm: Sequence[WarmSpec]) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, factory), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, factory, tuple(warm)), daemon=True)
         self.proc.start()
         child.close()
         self.born = time.perf_counter()
@@ -655,7 +706,8 @@ STARTUP_TIMEOUT_S = 180.0
 
 
 def _run_pool(tasks: list[Task], factory: SolverFactory, write: Callable[[list[dict[str, Any]]], None],
-              workers: int, factor: float, grace: float) -> None:
+              workers: int, factor: float, grace: float, warm: Sequence[WarmSpec] = (),
+              on_warmup: Callable[[dict[str, float]], None] | None = None) -> None:
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
@@ -665,7 +717,7 @@ def _run_pool(tasks: list[Task], factory: SolverFactory, write: Callable[[list[d
         saved = {k: os.environ.get(k) for k in THREAD_ENV}
         os.environ.update(THREAD_ENV)  # inherited by the child before it imports numpy
         try:
-            return _Worker(ctx, factory)
+            return _Worker(ctx, factory, warm)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -715,6 +767,8 @@ def _run_pool(tasks: list[Task], factory: SolverFactory, write: Callable[[list[d
                         continue
                     if kind == "ready":
                         w.ready = True
+                        if payload and on_warmup is not None:
+                            on_warmup(payload)
                     else:
                         w.task = None
                         write(payload)
@@ -739,6 +793,9 @@ def _run_pool(tasks: list[Task], factory: SolverFactory, write: Callable[[list[d
 
 def _ray_execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
     os.environ.update(THREAD_ENV)
+    _pin_torch()
+    # Warm-up inside the task (a Ray worker may be new): outside the timed solve, inside the deadline.
+    warm_up([(task.solver, task.items[0].family, task.options)], factory)
     return execute(task, factory)
 
 

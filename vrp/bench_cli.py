@@ -110,7 +110,7 @@ def run_bench(args: argparse.Namespace) -> int:
         stats = run_sweep(items, solver_names, time_limits, seeds, args.out, factory=solvers.get,
                           workers=args.workers, ray_address=args.ray, options=options, supports=supports,
                           timeout_factor=args.timeout_factor, grace_s=args.grace,
-                          on_row=progress.row, on_plan=progress.plan)
+                          on_row=progress.row, on_plan=progress.plan, on_warmup=progress.warmup)
         progress.close()
     except (BenchError, SolverError, OSError, ValueError) as exc:
         print(f"vrp bench: error: {exc}", file=sys.stderr)
@@ -136,6 +136,7 @@ class _Progress:
     def __init__(self, quiet: bool) -> None:
         self.bar: Any = None
         self.task: Any = None
+        self.quiet = quiet
         self.enabled = not quiet and sys.stderr.isatty()
 
     def plan(self, todo: int, skipped: int) -> None:
@@ -154,6 +155,17 @@ class _Progress:
                             TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
         self.bar.start()
         self.task = self.bar.add_task("", total=todo)
+
+    def warmup(self, seconds: dict[str, float]) -> None:
+        if self.quiet:
+            return
+        shown = ", ".join(f"{name} {t:.1f} s" for name, t in seconds.items() if t >= 0.05)
+        if shown:
+            msg = f"warm-up before timing (JIT compile / checkpoint load): {shown}"
+            if self.bar is not None:
+                self.bar.console.print(msg)
+            else:
+                print(msg, file=sys.stderr)
 
     def row(self, row: dict[str, Any]) -> None:
         if self.bar is not None:
@@ -205,7 +217,7 @@ def run_report(args: argparse.Namespace) -> int:
             raise BenchError(f"{args.results}: no rows yet")
         summary = report.headline(rows) if args.headline else report.summarise(rows)
         if args.markdown:
-            cols = report.SUMMARY_COLUMNS
+            cols: tuple[str, ...] = report.SUMMARY_COLUMNS
             if args.headline:
                 cols = tuple(c for c in cols if c != "time_limit")
             sys.stdout.write(report.to_markdown(summary, cols))

@@ -33,7 +33,7 @@ def load(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return complete_rows(read_rows(path, strict_tail=False))
 
 
-def _mean(values: Sequence[float]) -> float | None:
+def _mean(values: Sequence[float | None]) -> float | None:
     vals = [v for v in values if v is not None and math.isfinite(v)]
     return statistics.fmean(vals) if vals else None
 
