@@ -31,10 +31,12 @@ under the exact data.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from solvers.base import BaseSolver
@@ -112,7 +114,14 @@ class PyvrpSolver(BaseSolver):
         if p.max_iterations is not None:
             stop = MultipleCriteria([MaxRuntime(remaining), MaxIterations(p.max_iterations)])
         offset = tracer.elapsed()
-        res = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=True, display=False)
+        # PyVRP caps its penalty per unit of excess load/time; with finely scaled float
+        # distances the default cap (1e5) is below one arc's cost, so raise it with them.
+        mat = data.distance_matrices()[0]
+        top = float(mat[mat < _FAR].max())
+        params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=max(1e5, 10.0 * top)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            res = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=True, display=False, params=params)
         elapsed = offset
         for rt, datum in zip(res.stats.runtimes, res.stats.data):
             elapsed += rt
