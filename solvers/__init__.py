@@ -36,5 +36,9 @@ register(SolverSpec(
     "pyvrp", ROUTING, "solvers.pyvrp_ref:PyvrpSolver",
     frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp", "op"}),
     "PyVRP 0.14 iterated local search (reference)", requires=("pyvrp",), extra="pyvrp"))
+register(SolverSpec(
+    "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
+    "hybrid genetic search (HGS: OX, optimal Split, granular local search, time warp, diversity)",
+    requires=("numba",)))
 
 __all__ = ["ALL_ROUTING", "NETWORK", "ROUTING", "SolverSpec", "get", "names", "register", "spec", "specs"]

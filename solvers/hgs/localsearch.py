@@ -1,0 +1,524 @@
+"""The one local search of vrp-toolkit (the HGS educates with it, the ant colony
+improves its best ants with it): granular neighbourhoods, first improvement,
+numba-compiled.
+
+Moves, for a customer ``u`` and each of its ``k`` nearest neighbours ``v``
+(and the depot that starts ``v``'s route, and an empty route):
+
+* relocate the segment of 1, 2 or 3 nodes starting at ``u`` after ``v``, also
+  reversed (relocate and Or-opt),
+* swap (1 or 2 nodes at ``u``) with (1 or 2 nodes at ``v``),
+* 2-opt inside a route, 2-opt* (both reconnections) between routes,
+* SWAP* light: exchanging two whole routes between vehicles (heterogeneous fleet).
+
+Every move is written as the concatenation of at most five segments of the
+current routes; its cost comes from O(1) prefix/suffix data (distance, load,
+time warp), so one evaluator serves all variants: capacity and time-warp
+penalties, asymmetric distances (a reversed segment's cost comes from reverse
+prefix sums), open routes (zero return column) and per-vehicle capacities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from solvers.hgs.kernels import concat, penalised, rand_int, seg_node, shuffle
+
+EPS = 1e-7
+
+# Field layout of the per-position array F[r, pos, :]
+_CUMD, _CUMR, _CUML = 0, 1, 2
+_PDUR, _PTW, _PEAR, _PLAT = 3, 4, 5, 6
+_SDUR, _STW, _SEAR, _SLAT = 7, 8, 9, 10
+NF = 11
+
+
+@njit(cache=True)
+def _update_route(r, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv, has_tw):
+    ln = L[r]
+    F[r, 0, _CUMD] = 0.0
+    F[r, 0, _CUMR] = 0.0
+    F[r, 0, _CUML] = 0.0
+    acc = seg_node(0, dem, ready, due, serv)
+    F[r, 0, _PDUR] = acc[4]
+    F[r, 0, _PTW] = acc[5]
+    F[r, 0, _PEAR] = acc[6]
+    F[r, 0, _PLAT] = acc[7]
+    for p in range(1, ln + 2):
+        v = R[r, p]
+        u = R[r, p - 1]
+        if p <= ln:
+            route_of[v] = r
+            pos_of[v] = p
+        F[r, p, _CUMD] = F[r, p - 1, _CUMD] + D[u, v]
+        F[r, p, _CUMR] = F[r, p - 1, _CUMR] + D[v, u]
+        F[r, p, _CUML] = F[r, p - 1, _CUML] + dem[v]
+        acc = concat(acc, seg_node(v, dem, ready, due, serv), D, has_tw)
+        F[r, p, _PDUR] = acc[4]
+        F[r, p, _PTW] = acc[5]
+        F[r, p, _PEAR] = acc[6]
+        F[r, p, _PLAT] = acc[7]
+    cost[r] = penalised(acc, caps[r], pc, ptw)
+    if has_tw:
+        sacc = seg_node(0, dem, ready, due, serv)
+        F[r, ln + 1, _SDUR] = sacc[4]
+        F[r, ln + 1, _STW] = sacc[5]
+        F[r, ln + 1, _SEAR] = sacc[6]
+        F[r, ln + 1, _SLAT] = sacc[7]
+        for p in range(ln, -1, -1):
+            sacc = concat(seg_node(R[r, p], dem, ready, due, serv), sacc, D, has_tw)
+            F[r, p, _SDUR] = sacc[4]
+            F[r, p, _STW] = sacc[5]
+            F[r, p, _SEAR] = sacc[6]
+            F[r, p, _SLAT] = sacc[7]
+
+
+@njit(cache=True)
+def _seg(r, a, b, rev, R, L, F, D, dem, ready, due, serv, has_tw):
+    """Segment data of positions a..b of route r (reversed when rev)."""
+    if rev == 0:
+        first = R[r, a]
+        last = R[r, b]
+        dist = F[r, b, _CUMD] - F[r, a, _CUMD]
+        load = F[r, b, _CUML] - F[r, a, _CUML] + dem[first]
+        if not has_tw:
+            return (first, last, dist, load, 0.0, 0.0, 0.0, 0.0)
+        if a == 0:
+            return (first, last, dist, load, F[r, b, _PDUR], F[r, b, _PTW], F[r, b, _PEAR], F[r, b, _PLAT])
+        if b == L[r] + 1:
+            return (first, last, dist, load, F[r, a, _SDUR], F[r, a, _STW], F[r, a, _SEAR], F[r, a, _SLAT])
+        acc = seg_node(first, dem, ready, due, serv)
+        for p in range(a + 1, b + 1):
+            acc = concat(acc, seg_node(R[r, p], dem, ready, due, serv), D, has_tw)
+        return acc
+    first = R[r, b]
+    last = R[r, a]
+    if not has_tw:
+        dist = F[r, b, _CUMR] - F[r, a, _CUMR]
+        load = F[r, b, _CUML] - F[r, a, _CUML] + dem[last]
+        return (first, last, dist, load, 0.0, 0.0, 0.0, 0.0)
+    acc = seg_node(first, dem, ready, due, serv)
+    for p in range(b - 1, a - 1, -1):
+        acc = concat(acc, seg_node(R[r, p], dem, ready, due, serv), D, has_tw)
+    return acc
+
+
+@njit(cache=True, inline="always")
+def _dist(S, ns, R, F, D):
+    """Travelled distance of a concatenation (a lower bound of its penalised cost)."""
+    total = 0.0
+    prev = -1
+    for k in range(ns):
+        r = S[k, 0]
+        a = S[k, 1]
+        b = S[k, 2]
+        if S[k, 3] == 0:
+            total += F[r, b, _CUMD] - F[r, a, _CUMD]
+            first = R[r, a]
+            last = R[r, b]
+        else:
+            total += F[r, b, _CUMR] - F[r, a, _CUMR]
+            first = R[r, b]
+            last = R[r, a]
+        if prev >= 0:
+            total += D[prev, first]
+        prev = last
+    return total
+
+
+@njit(cache=True, inline="always")
+def _eval(S, ns, capr, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+    if has_tw:
+        return _eval_tw(S, ns, capr, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
+    dist = _dist(S, ns, R, F, D)
+    load = 0.0
+    for k in range(ns):
+        r = S[k, 0]
+        load += F[r, S[k, 2], _CUML] - F[r, S[k, 1], _CUML] + dem[R[r, S[k, 1]]]
+    if load > capr + 1e-9:
+        dist += (load - capr) * pc
+    return dist
+
+
+@njit(cache=True)
+def _eval_tw(S, ns, capr, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+    acc = _seg(S[0, 0], S[0, 1], S[0, 2], S[0, 3], R, L, F, D, dem, ready, due, serv, has_tw)
+    for k in range(1, ns):
+        acc = concat(acc, _seg(S[k, 0], S[k, 1], S[k, 2], S[k, 3], R, L, F, D, dem, ready, due, serv, has_tw),
+                     D, has_tw)
+    return penalised(acc, capr, pc, ptw)
+
+
+@njit(cache=True, inline="always")
+def _eval1(SA, na, ra, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+    if _dist(SA, na, R, F, D) >= old - EPS:
+        return False
+    return _eval(SA, na, caps[ra], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw) < old - EPS
+
+
+@njit(cache=True, inline="always")
+def _eval2(SA, na, ra, SB, nb, rb, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+    if _dist(SA, na, R, F, D) + _dist(SB, nb, R, F, D) >= old - EPS:
+        return False
+    ca = _eval(SA, na, caps[ra], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
+    cb = _eval(SB, nb, caps[rb], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
+    return ca + cb < old - EPS
+
+
+@njit(cache=True, inline="always")
+def _add(S, ns, r, a, b, rev):
+    if a > b:
+        return ns
+    S[ns, 0] = r
+    S[ns, 1] = a
+    S[ns, 2] = b
+    S[ns, 3] = rev
+    return ns + 1
+
+
+@njit(cache=True)
+def _materialise(S, ns, R, buf):
+    k = 0
+    for s in range(ns):
+        r = S[s, 0]
+        a = S[s, 1]
+        b = S[s, 2]
+        if S[s, 3] == 0:
+            for p in range(a, b + 1):
+                buf[k] = R[r, p]
+                k += 1
+        else:
+            for p in range(b, a - 1, -1):
+                buf[k] = R[r, p]
+                k += 1
+    return k
+
+
+@njit(cache=True)
+def _apply(ra, SA, na, rb, SB, nb, R, L, F, cost, caps, route_of, pos_of, bufa, bufb,
+           pc, ptw, D, dem, ready, due, serv, has_tw):
+    ka = _materialise(SA, na, R, bufa)
+    kb = 0
+    if rb >= 0:
+        kb = _materialise(SB, nb, R, bufb)
+    for p in range(ka):
+        R[ra, p] = bufa[p]
+    L[ra] = ka - 2
+    _update_route(ra, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv, has_tw)
+    if rb >= 0:
+        for p in range(kb):
+            R[rb, p] = bufb[p]
+        L[rb] = kb - 2
+        _update_route(rb, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv, has_tw)
+
+
+@njit(cache=True)
+def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due, serv, has_tw):
+    """Best-first scan of the moves between position (ru, i) and (rv, j); j may be 0.
+
+    Returns a move code > 0 when an improving move was found and left described in
+    SA (route ru) and SB (route rv, or nothing when code == 1: intra-route).
+    """
+    Lu = L[ru]
+    Lv = L[rv]
+    same = ru == rv
+    if same:
+        old = cost[ru]
+    else:
+        old = cost[ru] + cost[rv]
+    # --- relocate / Or-opt: segment i..i+k-1 of ru after position j of rv
+    for k in range(1, max_seg + 1):
+        e = i + k - 1
+        if e > Lu:
+            break
+        for rev in range(0, 2 if k >= 2 else 1):
+            if same:
+                if j >= i - 1 and j <= e:
+                    if not (j == i - 1 and rev == 1):
+                        continue
+                na = 0
+                if j < i:
+                    na = _add(SA, na, ru, 0, j, 0)
+                    na = _add(SA, na, ru, i, e, rev)
+                    na = _add(SA, na, ru, j + 1, i - 1, 0)
+                    na = _add(SA, na, ru, e + 1, Lu + 1, 0)
+                else:
+                    na = _add(SA, na, ru, 0, i - 1, 0)
+                    na = _add(SA, na, ru, e + 1, j, 0)
+                    na = _add(SA, na, ru, i, e, rev)
+                    na = _add(SA, na, ru, j + 1, Lu + 1, 0)
+                if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                    SA[7, 0] = na
+                    return 1
+            else:
+                na = 0
+                na = _add(SA, na, ru, 0, i - 1, 0)
+                na = _add(SA, na, ru, e + 1, Lu + 1, 0)
+                nb = 0
+                nb = _add(SB, nb, rv, 0, j, 0)
+                nb = _add(SB, nb, ru, i, e, rev)
+                nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
+                if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                    SA[7, 0] = na
+                    SB[7, 0] = nb
+                    return 2
+    # --- swaps of (1|2 nodes at u) with (1|2 nodes at v)
+    if j >= 1:
+        for k1 in range(1, 3):
+            e1 = i + k1 - 1
+            if e1 > Lu:
+                break
+            for k2 in range(1, 3):
+                e2 = j + k2 - 1
+                if e2 > Lv:
+                    break
+                if same:
+                    na = 0
+                    if e1 < j:
+                        na = _add(SA, na, ru, 0, i - 1, 0)
+                        na = _add(SA, na, ru, j, e2, 0)
+                        na = _add(SA, na, ru, e1 + 1, j - 1, 0)
+                        na = _add(SA, na, ru, i, e1, 0)
+                        na = _add(SA, na, ru, e2 + 1, Lu + 1, 0)
+                    elif e2 < i:
+                        na = _add(SA, na, ru, 0, j - 1, 0)
+                        na = _add(SA, na, ru, i, e1, 0)
+                        na = _add(SA, na, ru, e2 + 1, i - 1, 0)
+                        na = _add(SA, na, ru, j, e2, 0)
+                        na = _add(SA, na, ru, e1 + 1, Lu + 1, 0)
+                    else:
+                        continue
+                    if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                        SA[7, 0] = na
+                        return 1
+                else:
+                    na = 0
+                    na = _add(SA, na, ru, 0, i - 1, 0)
+                    na = _add(SA, na, rv, j, e2, 0)
+                    na = _add(SA, na, ru, e1 + 1, Lu + 1, 0)
+                    nb = 0
+                    nb = _add(SB, nb, rv, 0, j - 1, 0)
+                    nb = _add(SB, nb, ru, i, e1, 0)
+                    nb = _add(SB, nb, rv, e2 + 1, Lv + 1, 0)
+                    if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                        SA[7, 0] = na
+                        SB[7, 0] = nb
+                        return 2
+    # --- 2-opt (intra) and 2-opt* (inter)
+    if same:
+        na = 0
+        if j >= i + 2:
+            na = _add(SA, na, ru, 0, i, 0)
+            na = _add(SA, na, ru, i + 1, j, 1)
+            na = _add(SA, na, ru, j + 1, Lu + 1, 0)
+        elif i >= j + 2:
+            na = _add(SA, na, ru, 0, j, 0)
+            na = _add(SA, na, ru, j + 1, i, 1)
+            na = _add(SA, na, ru, i + 1, Lu + 1, 0)
+        else:
+            return 0
+        if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+            SA[7, 0] = na
+            return 1
+        return 0
+    if not (i == Lu and j == Lv):
+        na = 0
+        na = _add(SA, na, ru, 0, i, 0)
+        na = _add(SA, na, rv, j + 1, Lv + 1, 0)
+        nb = 0
+        nb = _add(SB, nb, rv, 0, j, 0)
+        nb = _add(SB, nb, ru, i + 1, Lu + 1, 0)
+        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+            SA[7, 0] = na
+            SB[7, 0] = nb
+            return 2
+    if not (j == 0 and i == Lu):
+        na = 0
+        na = _add(SA, na, ru, 0, i, 0)
+        na = _add(SA, na, rv, 1, j, 1)
+        na = _add(SA, na, ru, Lu + 1, Lu + 1, 0)
+        nb = 0
+        nb = _add(SB, nb, rv, 0, 0, 0)
+        nb = _add(SB, nb, ru, i + 1, Lu, 1)
+        nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
+        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+            SA[7, 0] = na
+            SB[7, 0] = nb
+            return 2
+    return 0
+
+
+@njit(cache=True)
+def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv, has_tw, neigh, max_seg,
+                 state):
+    """Improve a route set to a local optimum of the penalised cost.
+
+    Parameters
+    ----------
+    nodes, starts
+        Route slot k holds ``nodes[starts[k]:starts[k+1]]`` (internal numbering,
+        depot 0 not listed). ``caps.size`` slots; empty slots allowed.
+    caps
+        Capacity of each slot (vehicle).
+    hetero
+        Slots differ (heterogeneous fleet): try every empty slot and route swaps.
+    pc, ptw
+        Penalty per unit of excess load and of time warp.
+    neigh
+        ``(n, k)`` granular neighbour lists (customers only).
+    max_seg
+        Longest segment relocated (1..3).
+
+    Returns
+    -------
+    (nodes, starts, distance, excess load, time warp, penalised cost)
+    """
+    n = D.shape[0]
+    m = caps.shape[0]
+    W = n + 2
+    R = np.zeros((m, W), dtype=np.int64)
+    L = np.zeros(m, dtype=np.int64)
+    F = np.zeros((m, W, NF))
+    cost = np.zeros(m)
+    route_of = np.zeros(n, dtype=np.int64)
+    pos_of = np.zeros(n, dtype=np.int64)
+    for r in range(m):
+        a = starts[r]
+        b = starts[r + 1]
+        L[r] = b - a
+        for p in range(a, b):
+            R[r, p - a + 1] = nodes[p]
+        R[r, b - a + 1] = 0
+        _update_route(r, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv, has_tw)
+    SA = np.zeros((8, 4), dtype=np.int64)
+    SB = np.zeros((8, 4), dtype=np.int64)
+    bufa = np.zeros(W, dtype=np.int64)
+    bufb = np.zeros(W, dtype=np.int64)
+    modified = np.zeros(m, dtype=np.int64)
+    tested = np.full(n, -1, dtype=np.int64)
+    order = np.arange(1, n, dtype=np.int64)
+    kn = neigh.shape[1]
+    nbr = np.arange(kn, dtype=np.int64)
+    counter = 1
+    improved = True
+    loops = 0
+    while improved:
+        improved = False
+        loops += 1
+        shuffle(state, order)
+        for idx in range(order.shape[0]):
+            u = order[idx]
+            shuffle(state, nbr)
+            last = tested[u]
+            tested[u] = counter
+            for t in range(kn):
+                v = neigh[u, nbr[t]]
+                ru = route_of[u]
+                rv = route_of[v]
+                if modified[ru] <= last and modified[rv] <= last:
+                    continue
+                i = pos_of[u]
+                j = pos_of[v]
+                code = _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due,
+                                 serv, has_tw)
+                if code == 0 and j == 1:
+                    code = _try_pair(ru, i, rv, 0, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready,
+                                     due, serv, has_tw)
+                if code != 0:
+                    _apply(ru, SA, SA[7, 0], rv if code == 2 else -1, SB, SB[7, 0], R, L, F, cost, caps, route_of,
+                           pos_of, bufa, bufb, pc, ptw, D, dem, ready, due, serv, has_tw)
+                    counter += 1
+                    modified[ru] = counter
+                    modified[rv] = counter
+                    improved = True
+            # moves into an empty route
+            if m > 1:
+                for e in range(m):
+                    if L[e] != 0:
+                        continue
+                    ru = route_of[u]
+                    i = pos_of[u]
+                    code = _try_pair(ru, i, e, 0, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due,
+                                     serv, has_tw)
+                    if code != 0:
+                        _apply(ru, SA, SA[7, 0], e if code == 2 else -1, SB, SB[7, 0], R, L, F, cost, caps,
+                               route_of, pos_of, bufa, bufb, pc, ptw, D, dem, ready, due, serv, has_tw)
+                        counter += 1
+                        modified[ru] = counter
+                        modified[e] = counter
+                        improved = True
+                    if not hetero:
+                        break
+        if hetero:
+            # exchange whole routes between vehicles of different capacity
+            for r1 in range(m):
+                for r2 in range(r1 + 1, m):
+                    if caps[r1] == caps[r2]:
+                        continue
+                    s1 = _seg(r1, 0, L[r1] + 1, 0, R, L, F, D, dem, ready, due, serv, has_tw)
+                    s2 = _seg(r2, 0, L[r2] + 1, 0, R, L, F, D, dem, ready, due, serv, has_tw)
+                    c = penalised(s1, caps[r2], pc, ptw) + penalised(s2, caps[r1], pc, ptw)
+                    if c < cost[r1] + cost[r2] - EPS:
+                        for p in range(W):
+                            tmp = R[r1, p]
+                            R[r1, p] = R[r2, p]
+                            R[r2, p] = tmp
+                        tl = L[r1]
+                        L[r1] = L[r2]
+                        L[r2] = tl
+                        _update_route(r1, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv,
+                                      has_tw)
+                        _update_route(r2, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv,
+                                      has_tw)
+                        counter += 1
+                        modified[r1] = counter
+                        modified[r2] = counter
+                        improved = True
+    # write back
+    out = np.empty(n - 1, dtype=np.int64)
+    ost = np.zeros(m + 1, dtype=np.int64)
+    k = 0
+    dist = 0.0
+    excess = 0.0
+    warp = 0.0
+    total = 0.0
+    for r in range(m):
+        ost[r] = k
+        for p in range(1, L[r] + 1):
+            out[k] = R[r, p]
+            k += 1
+        s = _seg(r, 0, L[r] + 1, 0, R, L, F, D, dem, ready, due, serv, has_tw)
+        dist += s[2]
+        if s[3] > caps[r]:
+            excess += s[3] - caps[r]
+        warp += s[5]
+        total += cost[r]
+    ost[m] = k
+    return out, ost, dist, excess, warp, total
+
+
+@njit(cache=True)
+def evaluate_routes(nodes, starts, caps, pc, ptw, D, dem, ready, due, serv, has_tw):
+    """(distance, excess load, time warp, penalised cost) of a route set."""
+    m = caps.shape[0]
+    dist = 0.0
+    excess = 0.0
+    warp = 0.0
+    total = 0.0
+    for r in range(m):
+        acc = seg_node(0, dem, ready, due, serv)
+        for p in range(starts[r], starts[r + 1]):
+            acc = concat(acc, seg_node(nodes[p], dem, ready, due, serv), D, has_tw)
+        acc = concat(acc, seg_node(0, dem, ready, due, serv), D, has_tw)
+        if starts[r + 1] == starts[r]:
+            continue
+        dist += acc[2]
+        if acc[3] > caps[r]:
+            excess += acc[3] - caps[r]
+        warp += acc[5]
+        total += penalised(acc, caps[r], pc, ptw)
+    return dist, excess, warp, total
+
+
+_ = rand_int  # re-exported for the ant colony

@@ -1,0 +1,364 @@
+"""Hybrid genetic search (after Vidal 2012/2022, HGS-CVRP and PyVRP), our own code.
+
+Giant-tour chromosomes, ordered crossover, optimal Split, education by the shared
+granular local search, feasible and infeasible subpopulations managed by a biased
+fitness (cost rank + broken-pairs diversity rank), adaptive penalties on excess
+load and time warp, and restarts when the search stalls.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.base import BaseSolver
+from solvers.hgs import kernels as K
+from solvers.hgs.localsearch import evaluate_routes, local_search
+from solvers.hgs.problem import Problem, build
+from vrp.model import Instance
+from vrp.result import Result, Tracer
+from vrp.stop import MaxIterations, MaxRuntime, NoImprovement, StoppingCriterion
+
+
+@dataclass
+class Params:
+    """Parameters of the hybrid genetic search (defaults after HGS-CVRP).
+
+    Attributes
+    ----------
+    max_iterations
+        Stop after this many offspring (None: no limit). With a seed this makes the
+        run deterministic.
+    no_improvement
+        Stop after this many offspring without a better feasible solution (None: never).
+    pop_size
+        Minimum subpopulation size mu.
+    generation_size
+        Offspring lambda added before survivors are selected.
+    nb_elite
+        Elite individuals protected by the biased fitness.
+    nb_close
+        Neighbours averaged in the diversity contribution.
+    granular
+        Neighbours per customer in the local search.
+    max_segment
+        Longest segment the local search relocates (Or-opt length), 1..3.
+    target_feasible
+        Target fraction of feasible offspring for the penalty controller.
+    repair_probability
+        Probability to repair an infeasible offspring with ten-fold penalties.
+    restart_after
+        Restart the population after this many iterations without improvement.
+    """
+
+    max_iterations: int | None = None
+    no_improvement: int | None = None
+    pop_size: int = 25
+    generation_size: int = 40
+    nb_elite: int = 4
+    nb_close: int = 5
+    granular: int = 20
+    max_segment: int = 3
+    target_feasible: float = 0.2
+    repair_probability: float = 0.5
+    restart_after: int = 20000
+
+    def __post_init__(self) -> None:
+        if self.max_iterations is not None and self.max_iterations < 0:
+            raise ValueError(f"max_iterations: must be >= 0, got {self.max_iterations}")
+        if self.no_improvement is not None and self.no_improvement < 1:
+            raise ValueError(f"no_improvement: must be >= 1, got {self.no_improvement}")
+        if self.pop_size < 2:
+            raise ValueError(f"pop_size: must be >= 2, got {self.pop_size}")
+        if self.generation_size < 1:
+            raise ValueError(f"generation_size: must be >= 1, got {self.generation_size}")
+        if not 0 <= self.nb_elite <= self.pop_size:
+            raise ValueError(f"nb_elite: must be in [0, pop_size], got {self.nb_elite}")
+        if self.nb_close < 1:
+            raise ValueError(f"nb_close: must be >= 1, got {self.nb_close}")
+        if self.granular < 1:
+            raise ValueError(f"granular: must be >= 1, got {self.granular}")
+        if not 1 <= self.max_segment <= 3:
+            raise ValueError(f"max_segment: must be 1, 2 or 3, got {self.max_segment}")
+        if not 0.0 < self.target_feasible < 1.0:
+            raise ValueError(f"target_feasible: must be in (0, 1), got {self.target_feasible}")
+        if not 0.0 <= self.repair_probability <= 1.0:
+            raise ValueError(f"repair_probability: must be in [0, 1], got {self.repair_probability}")
+        if self.restart_after < 1:
+            raise ValueError(f"restart_after: must be >= 1, got {self.restart_after}")
+
+
+class Individual:
+    __slots__ = ("nodes", "starts", "dist", "excess", "warp", "succ", "pred", "key")
+
+    def __init__(self, nodes: np.ndarray, starts: np.ndarray, dist: float, excess: float, warp: float,
+                 n: int) -> None:
+        self.nodes = nodes
+        self.starts = starts
+        self.dist = dist
+        self.excess = excess
+        self.warp = warp
+        self.succ, self.pred = K.succ_pred(nodes, starts, n)
+        self.key = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return self.excess <= 1e-9 and self.warp <= 1e-9
+
+    def penalised(self, pc: float, ptw: float) -> float:
+        return self.dist + pc * self.excess + ptw * self.warp
+
+
+class SubPopulation:
+    """Individuals with their pairwise broken-pairs distances and biased fitness."""
+
+    def __init__(self, params: Params, n: int) -> None:
+        self.params = params
+        self.n = n
+        self.members: list[Individual] = []
+        self.prox = np.zeros((0, 0))
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def _distances(self, ind: Individual) -> np.ndarray:
+        if not self.members:
+            return np.zeros(0)
+        succ = np.stack([m.succ for m in self.members])[:, 1:]
+        pred = np.stack([m.pred for m in self.members])[:, 1:]
+        s, p = ind.succ[1:], ind.pred[1:]
+        broken = (succ != s) & (pred != s)
+        broken |= (p == 0)[None, :] & (pred != 0) & (succ != 0)
+        return broken.sum(axis=1) / max(1, self.n - 1)
+
+    def add(self, ind: Individual) -> None:
+        d = self._distances(ind)
+        k = len(self.members)
+        prox = np.zeros((k + 1, k + 1))
+        prox[:k, :k] = self.prox
+        prox[k, :k] = d
+        prox[:k, k] = d
+        self.prox = prox
+        self.members.append(ind)
+
+    def remove(self, idx: int) -> None:
+        del self.members[idx]
+        self.prox = np.delete(np.delete(self.prox, idx, axis=0), idx, axis=1)
+
+    def fitness(self, pc: float, ptw: float) -> np.ndarray:
+        """Biased fitness (lower is better): cost rank + (1 - elite/size) diversity rank."""
+        k = len(self.members)
+        if k == 1:
+            return np.zeros(1)
+        cost = np.array([m.penalised(pc, ptw) for m in self.members])
+        close = min(self.params.nb_close, k - 1)
+        pr = self.prox + np.diag(np.full(k, np.inf))
+        div = np.sort(pr, axis=1)[:, :close].mean(axis=1)
+        cost_rank = np.empty(k)
+        cost_rank[np.argsort(cost, kind="stable")] = np.arange(k) / (k - 1)
+        div_rank = np.empty(k)
+        div_rank[np.argsort(-div, kind="stable")] = np.arange(k) / (k - 1)
+        elite = min(self.params.nb_elite, k)
+        return cost_rank + (1.0 - elite / k) * div_rank
+
+    def survivors(self, pc: float, ptw: float) -> None:
+        """Remove clones first, then the worst biased fitness, down to ``pop_size``."""
+        while len(self.members) > self.params.pop_size:
+            k = len(self.members)
+            pr = self.prox + np.diag(np.full(k, np.inf))
+            clones = np.flatnonzero(pr.min(axis=1) <= 1e-12)
+            if clones.size:
+                cost = np.array([self.members[i].penalised(pc, ptw) for i in clones])
+                self.remove(int(clones[int(np.argmax(cost))]))
+                continue
+            self.remove(int(np.argmax(self.fitness(pc, ptw))))
+
+
+class HGSSolver(BaseSolver):
+    """Hybrid genetic search with granular local search (HGS-CVRP style)."""
+
+    name = "ga"
+    variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"})
+    Params = Params
+    iteration_option = "max_iterations"
+
+    def warmup(self) -> float:
+        """Compile the numba kernels (cached on disk after the first time); seconds taken."""
+        return warmup()
+
+    def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
+        p: Params = self.params
+        tracer = Tracer("min", start=start)
+        prob = build(instance)
+        search = _Search(prob, p, seed, tracer)
+        reserve = min(0.1, 0.02 * time_limit)
+        clock = MaxRuntime(max(0.0, time_limit - reserve), start=start)
+        stop: StoppingCriterion = clock
+        if p.max_iterations is not None:
+            stop = stop | MaxIterations(p.max_iterations)
+        if p.no_improvement is not None:
+            stop = stop | NoImprovement(p.no_improvement)
+        search.run(stop, clock)
+        best = search.best
+        info = {"iterations": search.iterations, "restarts": search.restarts,
+                "penalty_capacity": search.pc, "penalty_time_warp": search.ptw}
+        if best is None:
+            sol = None if search.best_any is None else prob.to_solution(search.best_any.nodes,
+                                                                      search.best_any.starts)
+            return Result(sol, "timeout", tracer.elapsed(), trace=tracer.trace, info=info)
+        return Result(prob.to_solution(best.nodes, best.starts), "feasible", tracer.elapsed(),
+                      trace=tracer.trace, info=info)
+
+
+class _Search:
+    def __init__(self, prob: Problem, params: Params, seed: int, tracer: Tracer) -> None:
+        self.prob = prob
+        self.p = params
+        self.rng = np.random.default_rng(seed)
+        self.state = K.new_state(seed)
+        self.tracer = tracer
+        self.n = prob.n
+        self.neigh = prob.neighbours(params.granular)
+        dmax = float(prob.D.max()) if prob.n > 1 else 1.0
+        qmax = float(prob.dem.max()) if prob.dem.max() > 0 else 1.0
+        self.pc = max(0.1, min(1000.0, dmax / qmax))
+        self.ptw = 1.0
+        self.feas_load: list[bool] = []
+        self.feas_tw: list[bool] = []
+        self.feasible = SubPopulation(params, prob.n)
+        self.infeasible = SubPopulation(params, prob.n)
+        self.best: Individual | None = None
+        self.best_any: tuple | None = None  # type: ignore[assignment]
+        self.best_any = None
+        self.iterations = 0
+        self.restarts = 0
+        self.last_improvement = 0
+        self._fit_cache: dict[int, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ pieces
+    def educate(self, tour: np.ndarray) -> Individual:
+        pr = self.prob
+        starts = K.split(tour, pr.caps, pr.hetero, self.pc, self.ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv,
+                         pr.has_tw)
+        return self.improve(tour, starts, self.pc, self.ptw)
+
+    def improve(self, nodes: np.ndarray, starts: np.ndarray, pc: float, ptw: float) -> Individual:
+        pr = self.prob
+        nodes, starts, dist, excess, warp, _ = local_search(
+            nodes, starts, pr.caps, pr.hetero, pc, ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv, pr.has_tw,
+            self.neigh, self.p.max_segment, self.state)
+        return Individual(nodes, starts, dist, excess, warp, self.n)
+
+    def insert(self, ind: Individual) -> None:
+        sub = self.feasible if ind.feasible else self.infeasible
+        sub.add(ind)
+        if len(sub) >= self.p.pop_size + self.p.generation_size:
+            sub.survivors(self.pc, self.ptw)
+        if ind.feasible:
+            if self.best is None or ind.dist < self.best.dist - 1e-9:
+                self.best = ind
+                self.last_improvement = self.iterations
+                self.tracer.offer(ind.dist)
+        elif self.best is None:
+            pen = ind.penalised(self.pc, self.ptw)
+            if self.best_any is None or pen < self.best_any.penalised(self.pc, self.ptw):
+                self.best_any = ind
+
+    def select(self) -> Individual:
+        """Binary tournament on biased fitness over both subpopulations."""
+        pool = self.feasible.members + self.infeasible.members
+        fits = np.concatenate([self.feasible.fitness(self.pc, self.ptw) if len(self.feasible) else np.zeros(0),
+                               self.infeasible.fitness(self.pc, self.ptw) if len(self.infeasible) else np.zeros(0)])
+        a = int(self.rng.integers(len(pool)))
+        b = int(self.rng.integers(len(pool)))
+        return pool[a] if fits[a] <= fits[b] else pool[b]
+
+    def tour_of(self, ind: Individual) -> np.ndarray:
+        return ind.nodes
+
+    def random_tour(self) -> np.ndarray:
+        return (self.rng.permutation(self.n - 1) + 1).astype(np.int64)
+
+    def manage_penalties(self) -> None:
+        def adjust(pen: float, hist: list[bool]) -> float:
+            if not hist:
+                return pen
+            frac = sum(hist) / len(hist)
+            if frac < self.p.target_feasible - 0.05:
+                pen = min(100000.0, pen * 1.2)
+            elif frac > self.p.target_feasible + 0.05:
+                pen = max(0.1, pen * 0.85)
+            return pen
+        self.pc = adjust(self.pc, self.feas_load)
+        if self.prob.has_tw:
+            self.ptw = adjust(self.ptw, self.feas_tw)
+        self.feas_load.clear()
+        self.feas_tw.clear()
+
+    def offspring(self, tour: np.ndarray) -> None:
+        ind = self.educate(tour)
+        self.feas_load.append(ind.excess <= 1e-9)
+        self.feas_tw.append(ind.warp <= 1e-9)
+        self.insert(ind)
+        if not ind.feasible and self.rng.random() < self.p.repair_probability:
+            rep = self.improve(ind.nodes, ind.starts, self.pc * 10.0, self.ptw * 10.0)
+            if rep.feasible:
+                self.insert(rep)
+
+    def initial_population(self, clock: MaxRuntime) -> bool:
+        for _ in range(4 * self.p.pop_size):
+            self.offspring(self.random_tour())
+            if clock(0.0):
+                return False
+        return True
+
+    def _should_stop(self, stop: StoppingCriterion) -> bool:
+        return bool(stop(self.best.dist if self.best is not None else math.inf))
+
+    # ------------------------------------------------------------------ main loop
+    def run(self, stop: StoppingCriterion, clock: MaxRuntime) -> None:
+        if self.prob.n <= 2:
+            nodes = np.arange(1, self.n, dtype=np.int64)
+            starts = np.zeros(self.prob.caps.size + 1, dtype=np.int64)
+            starts[1:] = nodes.size
+            dist, exc, warp, _ = evaluate_routes(nodes, starts, self.prob.caps, self.pc, self.ptw, self.prob.D,
+                                                 self.prob.dem, self.prob.ready, self.prob.due, self.prob.serv,
+                                                 self.prob.has_tw)
+            self.insert(Individual(nodes, starts, dist, exc, warp, self.n))
+            return
+        if not self.initial_population(clock):
+            return
+        while True:
+            self.iterations += 1
+            a = self.select()
+            b = self.select()
+            child = K.ox_crossover(self.tour_of(a), self.tour_of(b), self.state)
+            self.offspring(child)
+            if self.iterations % 100 == 0:
+                self.manage_penalties()
+            if self.iterations - self.last_improvement > self.p.restart_after:
+                self.restart(clock)
+            if self._should_stop(stop):
+                return
+
+    def restart(self, clock: MaxRuntime) -> None:
+        self.restarts += 1
+        self.feasible = SubPopulation(self.p, self.n)
+        self.infeasible = SubPopulation(self.p, self.n)
+        self.last_improvement = self.iterations
+        self.initial_population(clock)
+
+
+def warmup() -> float:
+    """Compile every numba kernel of the HGS on tiny instances; return the seconds it took."""
+    from envs.generate import generate
+
+    t0 = time.perf_counter()
+    for problem in ("cvrp", "vrptw", "hcvrp", "tsp"):
+        inst = generate(problem, 8, seed=0)
+        HGSSolver(Params(max_iterations=5, pop_size=3, generation_size=2, nb_elite=1)).solve(inst, time_limit=60.0, seed=0)
+    return time.perf_counter() - t0
+
