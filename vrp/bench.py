@@ -232,23 +232,20 @@ class ResultsFile:
 
     def open(self) -> set[tuple[str, str, str, str]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys: set[tuple[str, str, str, str]] = set()
-        if self.path.exists() and self.path.stat().st_size > 0:
-            data = self.path.read_bytes()
-            if not data.endswith(b"\n"):
-                cut = data.rfind(b"\n") + 1
-                self.repaired_bytes = len(data) - cut
-                with open(self.path, "r+b") as fh:
-                    fh.truncate(cut)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                data = data[:cut]
-            if data:
-                for row in read_rows(self.path):
-                    keys.add(row_key(row))
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
         self._fh = open(self.path, "a", encoding="utf-8", newline="")
-        if fresh:
+        _lock(self._fh, self.path)
+        keys: set[tuple[str, str, str, str]] = set()
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            self.repaired_bytes = len(data) - cut
+            os.ftruncate(self._fh.fileno(), cut)
+            os.fsync(self._fh.fileno())
+            data = data[:cut]
+        if data:
+            for row in read_rows(self.path):
+                keys.add(row_key(row))
+        else:
             self._write(header_line())
         return keys
 
@@ -266,6 +263,20 @@ class ResultsFile:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def _lock(fh: Any, path: Path) -> None:
+    """One writer per results file: a second sweep on it would duplicate keys."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise BenchError(f"{path}: another vrp bench is writing this results file; "
+                         f"let it finish or stop it, then run again to resume") from None
 
 
 def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list[dict[str, Any]]:
@@ -533,6 +544,10 @@ def warm_up(specs: Sequence[WarmSpec], factory: SolverFactory) -> dict[str, floa
 
 def _worker_main(conn: Any, factory: SolverFactory, warm: Sequence[WarmSpec] = ()) -> None:
     """Loop of a worker process: warm up, say ready, then run tasks and send back rows; exit on EOF or None."""
+    import signal
+
+    # Ctrl-C goes to the whole process group: the parent stops the sweep, workers just die with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(THREAD_ENV)
     _pin_torch()
     warmed = warm_up(warm, factory)

@@ -185,6 +185,50 @@ def test_kill9_then_resume_gives_exactly_twelve_rows(tmp_path):
     assert all(r["status"] in ("feasible", "optimal") for r in rows), [r["error"] for r in rows]
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
+    slow = _slow_solver()
+    out = tmp_path / "results.csv"
+    cmd = [sys.executable, "-m", "vrp.cli", "bench", "--instances", "generated:cvrp:12:6:seed=5",
+           "--solvers", slow, "--time-limits", "1", "--seeds", "1", "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") - 1 >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the sweep ended before Ctrl-C"
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the foreground group
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    gone = time.time() + 15
+    while time.time() < gone:  # no worker left behind (multiprocessing's tracker exits within ~2 s)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+    rows = read_rows(out)
+    assert 2 <= len(rows) < 6 and all(r["status"] == "feasible" for r in rows)
+    res = subprocess.run(cmd + ["--quiet"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    rows = read_rows(out)
+    assert len(rows) == len({row_key(r) for r in rows}) == 6
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    first = ResultsFile(tmp_path / "r.csv")
+    first.open()
+    with pytest.raises(BenchError, match="another vrp bench is writing this results file"):
+        ResultsFile(tmp_path / "r.csv").open()
+    first.close()
+    ResultsFile(tmp_path / "r.csv").open()
+
+
 def test_torn_last_line_is_cut_and_the_row_rerun(tmp_path, items):
     out = tmp_path / "r.csv"
     run_sweep(items, ["nearest"], [0.5], [1, 2], out, factory=factory, workers=0)
