@@ -171,6 +171,7 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         if status != "optimal":
             break
         info["lp_rounds"] += 1
+        lb = max(lb, rounded(obj))  # every round's LP optimum is a valid bound
         found = sep.capacity_cuts(support(x), q, cap, depot)
         if not found:
             lp_done = True

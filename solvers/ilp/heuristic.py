@@ -7,6 +7,8 @@ Fallback: a nearest-neighbour tour improved by 2-opt.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from vrp.model import Instance
@@ -56,11 +58,18 @@ def two_opt(d: np.ndarray, tour: list[int], max_passes: int = 50) -> list[int]:
     return list(t)
 
 
+def ils_ready() -> bool:
+    mod = sys.modules.get("solvers.ilp.ils")
+    return bool(mod is not None and getattr(mod, "WARM", False))
+
+
 def warm_tour(instance: Instance, seconds: float) -> list[int]:
     """A good closed tour through every node of ``instance`` (depot first)."""
     d = instance.distances
     depot = instance.depot
-    if instance.is_symmetric and seconds > 0 and instance.n >= 8:
+    if instance.is_symmetric and seconds > 0 and instance.n >= 8 and (seconds >= 1.0 or ils_ready()):
+        # Loading the compiled code costs seconds in a fresh process: only worth it
+        # for a real budget, or once it is loaded (after ``IlpSolver.warmup``).
         from solvers.ilp.ils import improve
 
         tour = improve(d, nearest_neighbour(d, depot), seconds)

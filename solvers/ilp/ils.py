@@ -13,6 +13,9 @@ import time
 import numpy as np
 from numba import njit
 
+#: Set once the compiled functions have run in this process (cache loaded).
+WARM = False
+
 
 @njit(cache=True)
 def _reverse(tour, pos, i, j):  # pragma: no cover - compiled
@@ -243,7 +246,7 @@ def improve(d: np.ndarray, tour: list[int], seconds: float, seed: int = 0, k: in
     neigh = np.argsort(big, axis=1)[:, : min(k, n - 1)].astype(np.int64)
     cur = np.array(tour, dtype=np.int64)
     deadline = time.perf_counter() + seconds
-    batch = 200
+    batch = 20
     rounds = 0
     while True:
         t0 = time.perf_counter()
@@ -254,4 +257,6 @@ def improve(d: np.ndarray, tour: list[int], seconds: float, seed: int = 0, k: in
         if left <= 0:
             break
         batch = max(10, int(batch * min(4.0, 0.5 * left / max(spent, 1e-4))))
+    global WARM
+    WARM = True
     return [int(v) for v in cur]

@@ -177,6 +177,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         if status != "optimal":
             break
         info["lp_rounds"] += 1
+        lb = max(lb, rounded(obj))  # every round's LP optimum is a valid bound
         found = sep.subtour_cuts(g.support(x), 2.0)
         found = [s for s in found if 2 <= s.size <= n - 2]
         if not found:
@@ -188,7 +189,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     info["lp_seconds"] = round(time.perf_counter() - t0, 3)
     info["lp_bound"] = lb if lp_done else None
     if not lp_done:
-        return Outcome(best, "feasible", None, info)
+        return Outcome(best, "feasible", min(lb, ub) if math.isfinite(lb) else None, info)
     if lb >= ub - 1e-6:
         return Outcome(best, "optimal", ub, info)
 

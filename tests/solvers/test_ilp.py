@@ -1,0 +1,136 @@
+"""The exact solver ``ilp``: brute-force optima, honest bounds, limits, infeasibility."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import solvers
+from envs.generate import PROBLEMS, generate
+from tests.bruteforce import optimum
+from vrp.data import bks
+from vrp.evaluate import evaluate
+from vrp.io import read
+from vrp.model import Instance, InstanceError
+from vrp.result import SolverError
+
+
+def _ilp(**options: object):
+    return solvers.get("ilp", options=dict(options))
+
+
+def _size(variant: str) -> int:
+    return 7 if variant in ("tsp", "atsp") else 6
+
+
+def _check_exact(inst: Instance, **options: object) -> None:
+    best = optimum(inst)
+    res = _ilp(**options).solve(inst, time_limit=20.0, seed=0)
+    assert res.status == "optimal", (inst.name, res.status, res.info)
+    score = evaluate(inst, res.solution)
+    assert score.feasible, score.violation_lines()
+    assert score.objective == pytest.approx(best, rel=1e-7, abs=1e-6), (inst.name, score.objective, best)
+    # optimal is only claimed when the bound meets the objective
+    assert res.bound == pytest.approx(score.objective, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("variant", PROBLEMS)
+def test_equals_brute_force(variant: str) -> None:
+    _check_exact(generate(variant, _size(variant), seed=11))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", PROBLEMS)
+def test_equals_brute_force_more_seeds(variant: str) -> None:
+    for seed, dist in ((12, "clustered"), (13, "mixed")):
+        _check_exact(generate(variant, _size(variant), distribution=dist, seed=seed))
+
+
+@pytest.mark.parametrize("variant", ["tsp", "atsp"])
+def test_naive_integer_loop_equals_brute_force(variant: str) -> None:
+    _check_exact(generate(variant, 8, seed=21), cuts="integer")
+
+
+@pytest.mark.parametrize("variant", ["tsp", "cvrp", "pctsp"])
+def test_cbc_backend_equals_brute_force(variant: str) -> None:
+    _check_exact(generate(variant, _size(variant), seed=22), solver="cbc")
+
+
+@pytest.mark.parametrize(("name", "limit"), [("berlin52", 20.0), ("ftv33", 20.0), ("P-n16-k8", 4.0)])
+def test_bound_never_better_than_bks(name: str, limit: float) -> None:
+    inst = read(name)
+    ref = bks(name)
+    res = _ilp().solve(inst, time_limit=limit, seed=0)
+    assert res.solution is not None and res.bound is not None
+    score = evaluate(inst, res.solution)
+    assert score.feasible
+    assert res.bound <= ref.value + 1e-6, (name, res.bound, ref.value)
+    assert res.bound <= score.objective + 1e-6
+    if res.status == "optimal":
+        assert score.objective == ref.value and res.bound == ref.value
+    else:
+        assert res.bound < score.objective
+
+
+@pytest.mark.parametrize("name", ["berlin52", "ftv33"])
+def test_proves_small_tsplib_optimal(name: str) -> None:
+    inst = read(name)
+    res = _ilp().solve(inst, time_limit=30.0, seed=0)
+    assert res.status == "optimal", res.info
+    assert evaluate(inst, res.solution).objective == bks(name).value
+
+
+def test_time_limit_on_an_instance_too_big_to_prove() -> None:
+    inst = read("pcb442")
+    limit = 3.0
+    t0 = time.perf_counter()
+    res = _ilp().solve(inst, time_limit=limit, seed=0)
+    wall = time.perf_counter() - t0
+    assert wall <= limit + max(0.05 * limit, 0.5), wall
+    assert res.status == "feasible"
+    score = evaluate(inst, res.solution)
+    assert score.feasible
+    assert res.bound is None or res.bound < score.objective
+    assert res.bound is None or res.bound <= bks("pcb442").value
+
+
+def test_compact_limit_is_named() -> None:
+    inst = generate("vrptw", 30, seed=1)
+    with pytest.raises(SolverError, match="25 customers"):
+        _ilp().solve(inst, time_limit=5.0)
+    # raising the limit is allowed (and returns something feasible within the time)
+    res = _ilp(compact_limit=30).solve(inst, time_limit=2.0)
+    assert res.solution is None or evaluate(inst, res.solution).feasible
+
+
+def test_demand_above_every_capacity_is_a_clear_error() -> None:
+    with pytest.raises(InstanceError, match="exceeds the capacity"):
+        Instance(name="bad", coords=np.array([[0, 0], [1, 1], [2, 2]]), distances=None,
+                 demands=np.array([0, 5, 50]), capacity=10)
+
+
+def test_fleet_too_small_is_infeasible() -> None:
+    inst = generate("cvrp", 6, seed=3).replace(num_vehicles=1, capacity=15.0)
+    assert inst.demands.sum() > 15
+    res = _ilp().solve(inst, time_limit=5.0)
+    assert res.status == "infeasible" and res.solution is None
+
+
+def test_unreachable_time_window_is_infeasible() -> None:
+    coords = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 10.0]])
+    tw = np.array([[0.0, 1000.0], [0.0, 50.0], [0.0, 500.0]])  # node 1 is 100 away, closes at 50
+    inst = Instance(name="tw", coords=coords, distances=None, demands=np.array([0, 1, 1]), capacity=10,
+                    time_windows=tw, service_times=np.zeros(3))
+    res = _ilp().solve(inst, time_limit=5.0)
+    assert res.status == "infeasible" and res.solution is None
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(SolverError, match="cuts"):
+        _ilp(cuts="magic")
+    with pytest.raises(SolverError, match="solver"):
+        _ilp(solver="gurobi")
+    s = solvers.get("ilp", options={"threads": "2", "cuts": "integer", "warm_start": "0.5"})
+    assert s.params.threads == 2 and s.params.warm_start == 0.5
