@@ -548,6 +548,10 @@ def _worker_main(conn: Any, factory: SolverFactory, warm: Sequence[WarmSpec] = (
 
     # Ctrl-C goes to the whole process group: the parent stops the sweep, workers just die with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Solver libraries print banners on fd 1 (HiGHS, PyVRP): keep the CLI's stdout for its tables.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     os.environ.update(THREAD_ENV)
     _pin_torch()
     warmed = warm_up(warm, factory)

@@ -103,7 +103,14 @@ def run_bench(args: argparse.Namespace) -> int:
         for name in solver_names:
             for fam in families:
                 # An unknown name is an error listing the valid ones, before any work.
-                supports[name] = supports.get(name, frozenset()) | solvers.spec(name, fam).variants
+                spec = solvers.spec(name, fam)
+                variants = spec.variants
+                if spec.takes_argument:
+                    # A checkpoint solves the one problem it was trained on (am:cvrp50 -> cvrp).
+                    problem = getattr(solvers.get(name, fam, options.get(name)), "problem", None)
+                    if isinstance(problem, str) and problem in variants:
+                        variants = frozenset({problem})
+                supports[name] = supports.get(name, frozenset()) | variants
                 if options.get(name):
                     solvers.get(name, fam, options[name])  # validates the options now, not in every worker
         progress = _Progress(quiet=args.quiet)
@@ -137,6 +144,7 @@ class _Progress:
         self.bar: Any = None
         self.task: Any = None
         self.quiet = quiet
+        self.warmed: set[str] = set()
         self.enabled = not quiet and sys.stderr.isatty()
 
     def plan(self, todo: int, skipped: int) -> None:
@@ -159,7 +167,10 @@ class _Progress:
     def warmup(self, seconds: dict[str, float]) -> None:
         if self.quiet:
             return
-        shown = ", ".join(f"{name} {t:.1f} s" for name, t in seconds.items() if t >= 0.05)
+        # Each worker warms up; say it once per solver (the first worker's time).
+        shown = ", ".join(f"{name} {t:.1f} s" for name, t in seconds.items()
+                          if t >= 0.05 and name not in self.warmed)
+        self.warmed.update(seconds)
         if shown:
             msg = f"warm-up before timing (JIT compile / checkpoint load): {shown}"
             if self.bar is not None:

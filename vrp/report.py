@@ -146,35 +146,49 @@ def _colors(solvers: Sequence[str]) -> dict[str, Any]:
 
 
 def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    """Mean gap against mean runtime per solver, one point per time limit (log time axis)."""
-    summary = summarise([dict(r, group="") for r in rows])
-    solvers = list(dict.fromkeys(s["solver"] for s in summary))
+    """Mean gap against mean runtime per solver, one point per time limit (log time axis).
+
+    One panel per instance group (up to six; more are pooled into one panel), so that
+    a solver's mean is never taken over instances another solver did not run.
+    """
+    groups = list(dict.fromkeys(r.get("group") or "" for r in rows))
+    panels = groups if 1 < len(groups) <= 6 else ["all instances"]
+    solvers = list(dict.fromkeys(r["solver"] for r in rows))
     colors = _colors(solvers)
-    fig = _figure(7, 4.5)
-    ax = fig.add_subplot()
-    for r in rows:
-        if r.get("feasible") and r.get("gap_pct") is not None and r.get("runtime_s"):
-            ax.scatter(max(r["runtime_s"], 1e-4), r["gap_pct"], s=8, alpha=0.25, color=colors[r["solver"]],
-                       linewidths=0)
-    for s in solvers:
-        pts = [(p["mean_runtime_s"], p["mean_gap_pct"], p["time_limit"]) for p in
-               sorted(summary, key=lambda p: p["time_limit"])
-               if p["solver"] == s and p["mean_runtime_s"] and p["mean_gap_pct"] is not None]
-        if not pts:
-            continue
-        xs = [max(p[0], 1e-4) for p in pts]
-        ax.plot(xs, [p[1] for p in pts], marker="o", color=colors[s], label=s)
-        for x, y, tl in ((xs[i], pts[i][1], pts[i][2]) for i in range(len(pts))):
-            ax.annotate(f"{fmt_time_limit(tl)}s", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7,
-                        color=colors[s])
-    ax.set_xscale("log")
-    ax.set_xlabel("mean runtime per instance (s, log scale)")
-    ax.set_ylabel("mean gap to reference (%)")
-    ax.set_title("Gap vs runtime (points: single runs; labels: time limit)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.axhline(0.0, color="black", linewidth=0.6)
-    if solvers:
-        ax.legend(fontsize=8)
+    cols = min(3, len(panels))
+    nrows = math.ceil(len(panels) / cols)
+    fig = _figure(5.2 * cols, 4.0 * nrows)
+    for k, panel in enumerate(panels):
+        ax = fig.add_subplot(nrows, cols, k + 1)
+        mine = [r for r in rows if panel == "all instances" or (r.get("group") or "") == panel]
+        summary = summarise([dict(r, group="") for r in mine])
+        for r in mine:
+            if r.get("feasible") and r.get("gap_pct") is not None and r.get("runtime_s"):
+                ax.scatter(max(r["runtime_s"], 1e-4), r["gap_pct"], s=8, alpha=0.25, color=colors[r["solver"]],
+                           linewidths=0)
+        for s in solvers:
+            pts = [(p["mean_runtime_s"], p["mean_gap_pct"], p["time_limit"]) for p in
+                   sorted(summary, key=lambda p: p["time_limit"])
+                   if p["solver"] == s and p["mean_runtime_s"] and p["mean_gap_pct"] is not None]
+            if not pts:
+                continue
+            xs = [max(p[0], 1e-4) for p in pts]
+            ax.plot(xs, [p[1] for p in pts], marker="o", color=colors[s], label=s)
+            for x, (_, y, tl) in zip(xs, pts):
+                ax.annotate(f"{fmt_time_limit(tl)}s", (x, y), textcoords="offset points", xytext=(4, 4),
+                            fontsize=7, color=colors[s])
+        ax.set_xscale("log")
+        ax.set_xlabel("mean runtime per instance (s, log scale)")
+        ax.set_ylabel("mean gap to reference (%)")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.axhline(0.0, color="black", linewidth=0.6)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[s], marker="o", label=s) for s in solvers]
+    if handles:
+        fig.legend(handles=handles, loc="lower right", fontsize=8, ncol=1 if len(panels) % cols else len(solvers))
+    fig.suptitle("Gap vs runtime (dots: single runs; labelled points: mean per time limit)", fontsize=10)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)
@@ -184,8 +198,9 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
 def performance_ratios(rows: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
     """Dolan-Moré ratios per solver: objective over the best objective of each (instance, limit, seed).
 
-    Infeasible, failed and missing runs get ratio ``inf``. For a maximised objective the
-    ratio is best / objective, so 1 is always the best and larger is worse.
+    Infeasible and failed runs get ratio ``inf``; a solver with no row for a problem (a
+    variant it does not support) is left out of that problem. For a maximised objective
+    the ratio is best / objective, so 1 is always the best and larger is worse.
     """
     problems: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
     solvers: list[str] = []
@@ -200,7 +215,7 @@ def performance_ratios(rows: Sequence[dict[str, Any]]) -> dict[str, list[float]]
                 if r.get("feasible") and r.get("objective") is not None}
         sense = next(iter(runs.values())).get("sense") or "min"
         best = (min if sense == "min" else max)(vals.values()) if vals else None
-        for s in solvers:
+        for s in runs:  # a solver that was not run on a problem (unsupported variant) is not counted
             v = vals.get(s)
             if v is None or best is None:
                 ratios[s].append(math.inf)
@@ -228,7 +243,7 @@ def plot_performance_profile(rows: Sequence[dict[str, Any]], path: str | os.Path
     ax.set_xlim(1.0, tmax)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("tau: objective within a factor tau of the best run")
-    ax.set_ylabel("share of (instance, limit, seed)")
+    ax.set_ylabel("share of the (instance, limit, seed) it ran")
     ax.set_title("Performance profile")
     ax.grid(True, alpha=0.3)
     if ratios:
