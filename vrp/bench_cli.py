@@ -212,7 +212,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for the PNG plots (default: RESULTS-plots beside the results file)")
     parser.add_argument("--no-plots", action="store_true", help="write no plots")
     parser.add_argument("--headline", action="store_true",
-                        help="pool time limits: mean gap and time per solver and instance group")
+                        help="one line per solver, one column per instance group: mean gap / mean time")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -226,12 +226,14 @@ def run_report(args: argparse.Namespace) -> int:
         rows = report.load(args.results)
         if not rows:
             raise BenchError(f"{args.results}: no rows yet")
-        summary = report.headline(rows) if args.headline else report.summarise(rows)
-        if args.markdown:
-            cols: tuple[str, ...] = report.SUMMARY_COLUMNS
-            if args.headline:
-                cols = tuple(c for c in cols if c != "time_limit")
-            sys.stdout.write(report.to_markdown(summary, cols))
+        summary = report.summarise(rows)
+        if args.headline:
+            if args.markdown:
+                sys.stdout.write(report.headline_markdown(rows))
+            else:
+                _print(report.headline_table(rows, title=str(args.results)))
+        elif args.markdown:
+            sys.stdout.write(report.to_markdown(summary))
         elif args.csv != "-":
             _print(report.render_table(summary, title=str(args.results)))
         if args.csv:

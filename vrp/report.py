@@ -74,9 +74,9 @@ def _fmt(col: str, v: Any) -> str:
     if col in ("mean_gap_pct", "max_gap_pct"):
         return f"{v:.2f}"
     if col == "mean_runtime_s":
-        return f"{v:.3g}" if v < 10 else f"{v:.1f}"
+        return f"{v:.3f}" if v < 1 else f"{v:.2f}" if v < 100 else f"{v:.0f}"
     if col == "mean_primal_integral":
-        return f"{v:.3g}"
+        return f"{v:.3f}"
     return str(v)
 
 
@@ -122,10 +122,56 @@ def to_csv(summary: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def headline(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean gap and time per solver and group, pooled over time limits and seeds (the README table)."""
-    pooled = [dict(r, time_limit=0.0) for r in rows]
-    return summarise(pooled)
+def headline(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The README table: one line per solver, one column per instance group (time limits pooled).
+
+    Returns the groups (columns, in order of appearance) and per solver a dict with, per
+    group, a cell ``(mean gap %, mean runtime s, feasible runs, runs)`` or None where
+    the solver did not run on that group.
+    """
+    summary = summarise([dict(r, time_limit=0.0) for r in rows])
+    groups = list(dict.fromkeys(r.get("group") or "" for r in rows))
+    lines: dict[str, dict[str, Any]] = {}
+    for s in summary:
+        line = lines.setdefault(s["solver"], {"solver": s["solver"]})
+        feasible = round(s["feasible_pct"] * s["runs"] / 100.0)
+        line[s["group"]] = (s["mean_gap_pct"], s["mean_runtime_s"], feasible, s["runs"])
+    return groups, list(lines.values())
+
+
+def _headline_cell(cell: Any) -> str:
+    if cell is None:
+        return "-"
+    gap, t, feasible, runs = cell
+    text = ("-" if gap is None else f"{gap:.2f} %") + " / " + ("-" if t is None else _fmt("mean_runtime_s", t) + " s")
+    if feasible < runs:
+        text += f" ({feasible}/{runs} feasible)"
+    return text
+
+
+def headline_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """:func:`headline` as markdown: cells are "mean gap / mean time"."""
+    groups, lines = headline(rows)
+    counts = {g: len({r["instance"] for r in rows if (r.get("group") or "") == g}) for g in groups}
+    out = ["| solver | " + " | ".join(f"{g} ({counts[g]})" for g in groups) + " |",
+           "|---|" + "---:|" * len(groups)]
+    for line in lines:
+        out.append(f"| {line['solver']} | " + " | ".join(_headline_cell(line.get(g)) for g in groups) + " |")
+    return "\n".join(out) + "\n"
+
+
+def headline_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Any:
+    """:func:`headline` as a rich table."""
+    from rich.table import Table
+
+    groups, lines = headline(rows)
+    table = Table(title=title, caption="mean gap to reference / mean time per instance")
+    table.add_column("solver")
+    for g in groups:
+        table.add_column(g, justify="right")
+    for line in lines:
+        table.add_row(line["solver"], *[_headline_cell(line.get(g)) for g in groups])
+    return table
 
 
 # ---------------------------------------------------------------------------- plots

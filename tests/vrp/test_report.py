@@ -81,7 +81,11 @@ def test_report_cli_renders_table_and_writes_plots(results, tmp_path):
     assert lines[0].startswith("solver,group,time_limit,runs,feasible_pct,mean_gap_pct")
     assert len(lines) == 1 + len(report.summarise(report.load(results)))
     md = _run(str(results), "--markdown", "--no-plots", "--headline", cwd=tmp_path)
-    assert md.returncode == 0 and md.stdout.startswith("| solver | instances | runs |")
+    assert md.returncode == 0, md.stderr
+    lines = md.stdout.splitlines()
+    assert lines[0] == "| solver | tsplib (1) | cvrplib-x (1) | generated:cvrp:15 (3) |"
+    assert lines[2].startswith("| nearest | ") and lines[3].startswith("| savings | - | ")
+    assert len(lines) == 4
 
 
 def test_performance_ratios():
