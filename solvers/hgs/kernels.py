@@ -237,3 +237,40 @@ def succ_pred(nodes, starts, n):
         if prev != 0:
             succ[prev] = 0
     return succ, pred
+
+
+@njit(cache=True)
+def randomised_nearest_tour(D, state, choices):
+    """A tour of customers 1..n-1 from the depot, each step one of the ``choices``
+    nearest unvisited nodes at random (diverse but short starting tours)."""
+    n = D.shape[0]
+    out = np.empty(n - 1, dtype=np.int64)
+    used = np.zeros(n, dtype=np.bool_)
+    used[0] = True
+    cur = 0
+    best_i = np.empty(choices, dtype=np.int64)
+    best_d = np.empty(choices)
+    for k in range(n - 1):
+        cnt = 0
+        for v in range(1, n):
+            if used[v]:
+                continue
+            d = D[cur, v] + D[v, cur]
+            if cnt < choices:
+                p = cnt
+                cnt += 1
+            elif d < best_d[cnt - 1]:
+                p = cnt - 1
+            else:
+                continue
+            while p > 0 and best_d[p - 1] > d:
+                best_d[p] = best_d[p - 1]
+                best_i[p] = best_i[p - 1]
+                p -= 1
+            best_d[p] = d
+            best_i[p] = v
+        v = best_i[rand_int(state, cnt)]
+        out[k] = v
+        used[v] = True
+        cur = v
+    return out

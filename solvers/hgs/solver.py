@@ -280,6 +280,10 @@ class _Search:
         return ind.nodes
 
     def random_tour(self) -> np.ndarray:
+        if self.prob.single_route:
+            # one long route: start from short randomised tours, else the first
+            # educations cost more than the whole search
+            return K.randomised_nearest_tour(self.prob.D, self.state, 3)
         return (self.rng.permutation(self.n - 1) + 1).astype(np.int64)
 
     def manage_penalties(self) -> None:
@@ -302,6 +306,8 @@ class _Search:
         ind = self.educate(tour)
         self.feas_load.append(ind.excess <= 1e-9)
         self.feas_tw.append(ind.warp <= 1e-9)
+        if len(self.feas_load) >= 50:
+            self.manage_penalties()
         self.insert(ind)
         if not ind.feasible and self.rng.random() < self.p.repair_probability:
             rep = self.improve(ind.nodes, ind.starts, self.pc * 10.0, self.ptw * 10.0)
@@ -337,8 +343,6 @@ class _Search:
             b = self.select()
             child = K.ox_crossover(self.tour_of(a), self.tour_of(b), self.state)
             self.offspring(child)
-            if self.iterations % 100 == 0:
-                self.manage_penalties()
             if self.iterations - self.last_improvement > self.p.restart_after:
                 self.restart(clock)
             if self._should_stop(stop):
