@@ -76,6 +76,31 @@ def _parse_options(items: list[str], solvers: list[str]) -> dict[str, dict[str, 
     return out
 
 
+def supported_variants(names: list[str], families: list[str] | None = None,
+                       options: dict[str, dict[str, str]] | None = None) -> dict[str, frozenset[str]]:
+    """The variants each named solver can run, for :func:`vrp.bench.run_sweep`'s ``supports``.
+
+    An unknown name raises :class:`~vrp.result.SolverError` listing the valid ones, and
+    options are validated, before any work. A checkpoint solver (``am:cvrp50``) runs
+    only the problem its checkpoint was trained on.
+    """
+    import solvers
+
+    options = options or {}
+    out: dict[str, frozenset[str]] = {}
+    for name in names:
+        for fam in families or [solvers.ROUTING]:
+            spec = solvers.spec(name, fam)
+            variants = spec.variants
+            if options.get(name) or spec.takes_argument:
+                solver = solvers.get(name, fam, options.get(name))
+                problem = getattr(solver, "problem", None) if spec.takes_argument else None
+                if isinstance(problem, str) and problem in variants:
+                    variants = frozenset({problem})
+            out[name] = out.get(name, frozenset()) | variants
+    return out
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Handler of ``vrp bench``: resolve specs and solvers, run or resume the sweep, print a summary."""
     from vrp.bench import BenchError, run_sweep
@@ -98,21 +123,7 @@ def run_bench(args: argparse.Namespace) -> int:
             raise BenchError(f"--workers: must be >= 0, got {args.workers}")
         options = _parse_options(args.option, solver_names)
         items = resolve(args.instances, max_n=args.max_n)
-        families = sorted({it.family for it in items})
-        supports: dict[str, frozenset[str]] = {}
-        for name in solver_names:
-            for fam in families:
-                # An unknown name is an error listing the valid ones, before any work.
-                spec = solvers.spec(name, fam)
-                variants = spec.variants
-                if spec.takes_argument:
-                    # A checkpoint solves the one problem it was trained on (am:cvrp50 -> cvrp).
-                    problem = getattr(solvers.get(name, fam, options.get(name)), "problem", None)
-                    if isinstance(problem, str) and problem in variants:
-                        variants = frozenset({problem})
-                supports[name] = supports.get(name, frozenset()) | variants
-                if options.get(name):
-                    solvers.get(name, fam, options[name])  # validates the options now, not in every worker
+        supports = supported_variants(solver_names, sorted({it.family for it in items}), options)
         progress = _Progress(quiet=args.quiet)
         stats = run_sweep(items, solver_names, time_limits, seeds, args.out, factory=solvers.get,
                           workers=args.workers, ray_address=args.ray, options=options, supports=supports,

@@ -385,3 +385,22 @@ def test_ray_sweep_against_a_local_head(tmp_path):
             pass
         head.wait(10)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--solvers", "nearest,nosuch"], "unknown solver 'nosuch'"),
+    (["--solvers", "nearest", "--time-limits", "0"], "--time-limits: must be positive"),
+    (["--solvers", "nearest", "--instances", "generated:cvrp:x:3"], "bad generated spec"),
+    (["--solvers", "nearest", "--instances", "nosuch_dataset"], "nosuch_dataset: no file, dataset name, group"),
+    (["--solvers", "nearest", "--option", "nearest:bogus=1"], "unknown option 'bogus'"),
+])
+def test_bad_bench_arguments_are_one_line_exit_2(tmp_path, args, message):
+    base = {"--instances": ["berlin52"], "--out": [str(tmp_path / "r.csv")]}
+    for i in range(0, len(args), 2):
+        base[args[i]] = [args[i + 1]]
+    argv = [a for k, v in base.items() for a in (k, *v)]
+    res = subprocess.run([sys.executable, "-m", "vrp.cli", "bench", *argv], env=_env(), capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and message in res.stderr, res.stderr
+    assert not (tmp_path / "r.csv").exists()  # nothing written before the arguments are known good
