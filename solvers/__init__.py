@@ -40,5 +40,9 @@ register(SolverSpec(
     "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
     "hybrid genetic search (HGS: OX, optimal Split, granular local search, time warp, diversity)",
     requires=("numba",)))
+register(SolverSpec(
+    "aco", ROUTING, "solvers.aco:ACOSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp"}),
+    "MAX-MIN ant system over candidate lists + the HGS local search (optional heatmap prior)",
+    requires=("numba",)))
 
 __all__ = ["ALL_ROUTING", "NETWORK", "ROUTING", "SolverSpec", "get", "names", "register", "spec", "specs"]
