@@ -203,13 +203,25 @@ def _print_summary(path: str) -> None:
 
     rows = report.load(path)
     if rows:
-        _print(report.render_table(report.summarise(rows), title=str(path)))
+        _print(report.render_table(report.summarise(rows), title=str(path), columns=report.COMPACT_COLUMNS))
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _print(renderable: Any) -> None:
-    from rich.console import Console
+    _console().print(renderable)
 
-    Console(width=None if sys.stdout.isatty() else 160).print(renderable)
+
+def _print_table(summary: Any, title: str) -> None:
+    from vrp import report
+
+    console = _console()
+    cols = report.SUMMARY_COLUMNS if console.width >= 150 else report.COMPACT_COLUMNS
+    console.print(report.render_table(summary, title=title, columns=cols))
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -246,7 +258,7 @@ def run_report(args: argparse.Namespace) -> int:
         elif args.markdown:
             sys.stdout.write(report.to_markdown(summary))
         elif args.csv != "-":
-            _print(report.render_table(summary, title=str(args.results)))
+            _print_table(summary, str(args.results))
         if args.csv:
             text = report.to_csv(summary)
             if args.csv == "-":

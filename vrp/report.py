@@ -86,19 +86,28 @@ HEADERS = {"solver": "solver", "group": "instances", "time_limit": "limit s", "r
            "errors": "errors", "timeouts": "timeouts", "ref": "ref"}
 
 
-def render_table(summary: Sequence[dict[str, Any]], title: str | None = None) -> Any:
-    """A rich :class:`~rich.table.Table` of the summary."""
+SHORT_HEADERS = {**HEADERS, "time_limit": "limit", "feasible_pct": "feas.%", "mean_gap_pct": "gap %",
+                 "mean_runtime_s": "time s", "errors": "err", "timeouts": "t/o"}
+COMPACT_COLUMNS = ("solver", "group", "time_limit", "runs", "feasible_pct", "mean_gap_pct", "mean_runtime_s",
+                   "errors", "timeouts")
+
+
+def render_table(summary: Sequence[dict[str, Any]], title: str | None = None,
+                 columns: Sequence[str] = SUMMARY_COLUMNS) -> Any:
+    """A rich :class:`~rich.table.Table` of the summary (``COMPACT_COLUMNS`` for narrow terminals)."""
     from rich.table import Table
 
     table = Table(title=title)
-    for col in SUMMARY_COLUMNS:
-        table.add_column(HEADERS[col], justify="left" if col in ("solver", "group", "ref") else "right")
+    names = SHORT_HEADERS if tuple(columns) == COMPACT_COLUMNS else HEADERS
+    for col in columns:
+        text = col in ("solver", "group", "ref")
+        table.add_column(names[col], justify="left" if text else "right", no_wrap=True)
     prev_group = None
     for s in summary:
         if prev_group is not None and s["group"] != prev_group:
             table.add_section()
         prev_group = s["group"]
-        table.add_row(*[_fmt(c, s[c]) for c in SUMMARY_COLUMNS])
+        table.add_row(*[_fmt(c, s[c]) for c in columns])
     return table
 
 
