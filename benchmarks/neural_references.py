@@ -1,0 +1,124 @@
+"""Reference costs for the neural validation/test sets (written under datasets/reference/).
+
+The references are PyVRP (HGS) solutions at a stated per-instance time limit, scored by
+our evaluator (``vrp.evaluate``) in the instance's own units. PyVRP needs integer
+distances: the exact float distances are multiplied by ``PRECISION`` and rounded for the
+search only; the stored cost is the evaluator's exact cost of the returned routes.
+A TSP is given to PyVRP as a one-vehicle routing problem without capacity.
+
+Usage::
+
+    python benchmarks/neural_references.py --problem tsp --size 20 --split val --count 200 --time 0.2
+
+Appends to ``datasets/reference/<problem><size>-<split>.csv`` (skips names already there),
+so the file can be built in pieces. The header of the file records the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from envs.train import fixed_set, reference_path  # noqa: E402
+from vrp.evaluate import evaluate  # noqa: E402
+from vrp.model import Instance, Solution  # noqa: E402
+
+PRECISION = 1000.0
+
+
+def pyvrp_solve(instance: Instance, seconds: float | None = None, seed: int = 0,
+                iterations: int | None = None) -> Solution:
+    """Solve a tsp/cvrp with PyVRP for ``seconds`` or ``iterations``; routes in our node indices.
+
+    An iteration limit makes the reference independent of the machine's load.
+    """
+    from pyvrp import Model
+    from pyvrp.stop import MaxIterations, MaxRuntime
+
+    m = Model()
+    coords = instance.coords
+    depot_idx = instance.depot
+    order = [depot_idx] + [int(c) for c in instance.customers]
+    locs = [m.add_location(float(coords[i, 0]), float(coords[i, 1])) for i in order]
+    depot = m.add_depot(locs[0])
+    if instance.variant == "tsp":
+        m.add_vehicle_type(num_available=1, start_depot=depot, end_depot=depot)
+        for loc in locs[1:]:
+            m.add_client(loc)
+    else:
+        n_veh = instance.num_vehicles or instance.n
+        m.add_vehicle_type(num_available=n_veh, capacity=int(round(instance.capacity)),
+                           start_depot=depot, end_depot=depot)
+        for i, loc in zip(order[1:], locs[1:]):
+            m.add_client(loc, delivery=int(round(instance.demands[i])))
+    dist = np.rint(instance.distances * PRECISION).astype(np.int64)
+    for a, la in zip(order, locs):
+        for b, lb in zip(order, locs):
+            if a != b:
+                m.add_edge(la, lb, distance=int(dist[a, b]))
+    stop = MaxIterations(iterations) if iterations else MaxRuntime(float(seconds or 1.0))
+    res = m.solve(stop=stop, seed=seed, display=False, collect_stats=False)
+    if not res.best.is_feasible():
+        if not iterations:
+            raise RuntimeError(f"{instance.name}: pyvrp found no feasible solution in {seconds} s")
+        return pyvrp_solve(instance, seed=seed + 1, iterations=2 * iterations)
+    # activity idx counts clients from 0; location = idx + 1 (one depot first)
+    routes = [[order[a.idx + 1] for a in route if a.is_client()] for route in res.best.routes()]
+    return Solution(routes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--problem", choices=("tsp", "cvrp"), required=True)
+    ap.add_argument("--size", type=int, required=True)
+    ap.add_argument("--split", choices=("val", "test"), required=True)
+    ap.add_argument("--count", type=int, required=True, help="first COUNT instances of the fixed set")
+    lim = ap.add_mutually_exclusive_group(required=True)
+    lim.add_argument("--time", type=float, help="PyVRP seconds per instance (wall clock)")
+    lim.add_argument("--iterations", type=int, help="PyVRP iterations per instance (load-independent)")
+    args = ap.parse_args(argv)
+    path = reference_path(args.problem, args.size, args.split)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done: set[str] = set()
+    if path.exists():
+        with path.open() as fh:
+            done = {r["name"] for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+    new = not path.exists()
+    command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    limit = f"{args.iterations} iterations" if args.iterations else f"{args.time:g} s"
+    instances = fixed_set(args.problem, args.size, args.split, args.count)
+    t0 = time.time()
+    with path.open("a", newline="") as fh:
+        if new:
+            fh.write(f"# reference: pyvrp {limit} per instance (seed 0), scored by vrp.evaluate\n")
+            fh.write(f"# command: {command}\n")
+        w = csv.writer(fh)
+        if new:
+            w.writerow(["name", "cost", "solver", "limit", "seconds"])
+        for k, inst in enumerate(instances):
+            if inst.name in done:
+                continue
+            t1 = time.perf_counter()
+            sol = pyvrp_solve(inst, args.time, iterations=args.iterations)
+            secs = time.perf_counter() - t1
+            score = evaluate(inst, sol)
+            if not score.feasible:
+                raise RuntimeError(f"{inst.name}: pyvrp returned an infeasible solution: {score.violations}")
+            w.writerow([inst.name, f"{score.objective:.6f}", "pyvrp", limit, f"{secs:.2f}"])
+            fh.flush()
+            if (k + 1) % 50 == 0:
+                print(f"{k + 1}/{len(instances)} ({time.time() - t0:.0f} s)", flush=True)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

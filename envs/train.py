@@ -1,0 +1,380 @@
+"""Training attention policies with rl4co (AM + rollout baseline, POMO + shared baseline).
+
+rl4co does the modelling and REINFORCE; Lightning runs the loop (and its multi-device
+strategies). This module adds what a user of ``vrp train`` needs around them:
+
+- data from :class:`envs.rl4co_gen.VrpGenerator` (the ``vrp generate`` distribution);
+- after each epoch: greedy decoding of a *fixed* validation set (``generate_many(...,
+  seed=VAL_SEED)``) scored in instance units, its gap against the committed reference
+  costs (``datasets/reference/<problem><size>-val.csv``), one CSV row, a weights-only
+  checkpoint ``epoch-NNN.pt``, ``last.pt`` and ``best.pt`` (lowest validation cost);
+- a full Lightning checkpoint ``last.ckpt`` (weights, optimizer, epoch, baseline) that
+  ``--resume`` continues from;
+- a wall-time bound: training stops after the last epoch that fits in ``max_time``.
+
+torch, rl4co and Lightning are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+VAL_SEED = 1001
+TEST_SEED = 2002
+FORMAT = "vrp-toolkit/neural-1"
+AM_POLICY = {"embed_dim": 128, "num_encoder_layers": 3, "num_heads": 8}
+POMO_POLICY = {"embed_dim": 128, "num_encoder_layers": 6, "num_heads": 8, "normalization": "instance",
+               "use_graph_context": False}
+CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
+              "epoch_s", "wall_s", "lr"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``vrp train`` passes to :func:`train` (defaults = the CLI's)."""
+
+    problem: str = "tsp"
+    size: int = 20
+    model: str = "am"
+    baseline: str | None = None  # rollout for am, shared for pomo
+    epochs: int = 10
+    train_size: int = 100_000
+    batch_size: int = 512
+    val_size: int = 1000
+    out: str = "runs/tsp20"
+    resume: bool = False
+    device: str = "cpu"
+    devices: str = "1"
+    num_nodes: int = 1
+    strategy: str = "auto"
+    seed: int = 1234
+    lr: float = 1e-4
+    max_time: float | None = None  # seconds of wall time for this run
+    distribution: str = "uniform"
+    threads: int = 1
+    init: str | None = None  # start from these policy weights (a .pt checkpoint)
+    progress: bool | None = None
+    command: str = ""
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def reference_path(problem: str, size: int, split: str) -> Path:
+    """``datasets/reference/<problem><size>-<split>.csv`` (found through ``vrp.data`` when present)."""
+    return _datasets_dir() / "reference" / f"{problem}{size}-{split}.csv"
+
+
+def _datasets_dir() -> Path:
+    env = os.environ.get("VRP_DATA")
+    if env:
+        return Path(env)
+    try:
+        from vrp.data import data_dir  # type: ignore[import-not-found]
+
+        return Path(data_dir())
+    except Exception:  # noqa: BLE001 - vrp.data may not exist yet; fall back to the checkout
+        return Path(__file__).resolve().parent.parent / "datasets"
+
+
+def read_references(path: Path) -> dict[str, float]:
+    """``name -> reference cost`` from a reference CSV (columns name, cost, ...)."""
+    if not path.exists():
+        return {}
+    with path.open() as fh:
+        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    return {r["name"]: float(r["cost"]) for r in rows}
+
+
+def fixed_set(problem: str, size: int, split: str, count: int, distribution: str = "uniform") -> list:
+    """The fixed validation (``val``) or test (``test``) instances of a size."""
+    from envs.generate import generate_many
+
+    seed = VAL_SEED if split == "val" else TEST_SEED
+    return generate_many(problem, size, count, distribution=distribution, seed=seed)
+
+
+def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, device: str = "cpu") -> list[float]:
+    """Greedy-decoded costs in instance units (de-normalised rewards) for same-sized instances."""
+    import torch
+
+    from envs.adapters import denormalise_cost, to_tensordict
+
+    costs: list[float] = []
+    was_training = policy.training
+    policy.eval()
+    with torch.inference_mode():
+        for i in range(0, len(instances), batch_size):
+            chunk = instances[i:i + batch_size]
+            td, norms = to_tensordict(chunk, device=device)
+            out = policy(env.reset(td), env, phase="test", decode_type="greedy")
+            costs += [denormalise_cost(r, n) for r, n in zip(out["reward"].tolist(), norms)]
+    policy.train(was_training)
+    return costs
+
+
+def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any]) -> Any:
+    """An rl4co ``AttentionModelPolicy`` with the given architecture."""
+    from rl4co.models.zoo.am import AttentionModelPolicy
+
+    return AttentionModelPolicy(env_name=env_name, **policy_kwargs)
+
+
+def save_checkpoint(path: Path, policy: Any, meta: dict[str, Any]) -> None:
+    """A small weights-only checkpoint: metadata plus the policy's ``state_dict``."""
+    import torch
+
+    state = {k: v.detach().cpu().clone() for k, v in policy.state_dict().items()}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({**meta, "state_dict": state}, tmp)
+    os.replace(tmp, path)
+
+
+def _versions() -> dict[str, str]:
+    import lightning
+    import rl4co
+    import tensordict
+    import torch
+
+    return {"torch": str(torch.__version__), "rl4co": str(rl4co.__version__),
+            "tensordict": str(tensordict.__version__), "lightning": str(lightning.__version__),
+            "python": sys.version.split()[0]}
+
+
+def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C901 - one setup sequence
+    """Train (or resume) a policy; returns the output directory.
+
+    Writes ``metrics.csv``, ``epoch-NNN.pt``, ``last.pt``, ``best.pt`` and ``last.ckpt``
+    under ``cfg.out``. ``callbacks`` are extra Lightning callbacks.
+    """
+    import lightning.pytorch as pl
+    import torch
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from rl4co.models.zoo import POMO, AttentionModel
+    from rl4co.utils.trainer import RL4COTrainer
+
+    from envs.adapters import ENV_NAMES, NORMALISATION
+    from envs.rl4co_gen import make_env
+
+    if cfg.problem not in ENV_NAMES:
+        raise ValueError(f"problem: neural training supports {', '.join(ENV_NAMES)}, got {cfg.problem!r}")
+    if cfg.model not in ("am", "pomo"):
+        raise ValueError(f"model: must be am or pomo, got {cfg.model!r}")
+    baseline = cfg.baseline or ("rollout" if cfg.model == "am" else "shared")
+    if cfg.model == "pomo" and baseline != "shared":
+        raise ValueError("baseline: POMO trains with the shared baseline only")
+    if cfg.model == "am" and baseline not in ("rollout", "exponential", "shared"):
+        raise ValueError(f"baseline: am supports rollout, exponential, shared; got {baseline!r}")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_full = out / "last.ckpt"
+    if cfg.resume and not ckpt_full.exists():
+        raise FileNotFoundError(f"--resume: no {ckpt_full} to continue from")
+    if not cfg.resume and ckpt_full.exists():
+        raise FileExistsError(f"out: {out} already holds a run (last.ckpt); pass --resume or another --out")
+
+    torch.set_num_threads(max(1, int(cfg.threads)))
+    pl.seed_everything(cfg.seed, verbose=False)
+    env = make_env(cfg.problem, cfg.size, cfg.distribution, cfg.seed)
+    env.check_solution = False
+    policy_kwargs = {**(AM_POLICY if cfg.model == "am" else POMO_POLICY), **cfg.policy_kwargs}
+    policy = make_policy(cfg.model, ENV_NAMES[cfg.problem], policy_kwargs)
+    if cfg.init:
+        init = torch.load(cfg.init, map_location="cpu", weights_only=True)
+        if init.get("problem") != cfg.problem or init.get("model") != cfg.model:
+            raise ValueError(f"--init: {cfg.init} is a {init.get('model')} {init.get('problem')} checkpoint, "
+                             f"not {cfg.model} {cfg.problem}")
+        policy.load_state_dict(init["state_dict"])
+    common = {"batch_size": cfg.batch_size, "val_batch_size": min(cfg.batch_size * 2, 1024),
+              "train_data_size": cfg.train_size, "val_data_size": cfg.val_size,
+              "test_data_size": min(cfg.val_size, 100), "optimizer_kwargs": {"lr": cfg.lr}}
+    if cfg.model == "am":
+        lit = AttentionModel(env, policy=policy, baseline=baseline, **common)
+    else:
+        lit = POMO(env, policy=policy, **common)
+
+    val_instances = fixed_set(cfg.problem, cfg.size, "val", cfg.val_size, cfg.distribution)
+    meta = {"format": FORMAT, "problem": cfg.problem, "size": cfg.size, "model": cfg.model,
+            "baseline": baseline, "distribution": cfg.distribution, "env_name": ENV_NAMES[cfg.problem],
+            "policy_kwargs": policy_kwargs, "normalisation": NORMALISATION,
+            "command": cfg.command or f"vrp train {_cfg_args(cfg)}", "seed": cfg.seed, "lr": cfg.lr,
+            "batch_size": cfg.batch_size, "train_size": cfg.train_size, "init": cfg.init or "",
+            "versions": _versions()}
+    tracker = _tracker_class()(cfg, meta, val_instances, env)
+    progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress
+    devices: Any = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices
+    trainer = RL4COTrainer(
+        max_epochs=cfg.epochs, accelerator=cfg.device, devices=devices, num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy, precision="32-true", logger=False, limit_val_batches=0,
+        num_sanity_val_steps=0, enable_progress_bar=progress, enable_model_summary=False,
+        callbacks=[tracker, ModelCheckpoint(dirpath=out, filename="full-{epoch:03d}", save_top_k=1,
+                                            save_last=True, save_on_train_epoch_end=True),
+                   *(callbacks or [])],
+        matmul_precision=None,
+    )
+    # last.ckpt is this run's own full training state (it pickles rl4co's env in the
+    # hyperparameters), so it is loaded with weights_only=False; shipped *.pt files are weights-only.
+    # (RL4COTrainer.fit only adds handling for manual-optimisation models, which AM/POMO are not.)
+    pl.Trainer.fit(trainer, lit, ckpt_path=str(ckpt_full) if cfg.resume else None,
+                   weights_only=False if cfg.resume else None)
+    return out
+
+
+def _cfg_args(cfg: TrainConfig) -> str:
+    parts = [f"--problem {cfg.problem}", f"--size {cfg.size}", f"--model {cfg.model}",
+             f"--epochs {cfg.epochs}", f"--train-size {cfg.train_size}", f"--batch-size {cfg.batch_size}",
+             f"--val-size {cfg.val_size}", f"--out {cfg.out}", f"--seed {cfg.seed}", f"--lr {cfg.lr}"]
+    return " ".join(parts)
+
+
+def _tracker_class() -> type:
+    """The Lightning callback class (defined on first use: Lightning is imported lazily)."""
+    global _TRACKER
+    if _TRACKER is None:
+        from lightning.pytorch.callbacks import Callback
+
+        _TRACKER = type("EpochTracker", (_EpochTracker, Callback), {})
+    return _TRACKER
+
+
+_TRACKER: type | None = None
+
+
+class _EpochTracker:
+    """Per-epoch validation, CSV row, weights-only checkpoints, wall-time bound, resume state."""
+
+    def __init__(self, cfg: TrainConfig, meta: dict[str, Any], val_instances: list, env: Any) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.meta = meta
+        self.val_instances = val_instances
+        self.env = env
+        self.out = Path(cfg.out)
+        self.samples = 0
+        self.wall = 0.0  # accumulated over runs
+        self.best = math.inf
+        self.resumed: dict[str, Any] | None = None
+        self.run_start = time.monotonic()
+        self.epoch_start = self.run_start
+        self.last_epoch_s = 0.0
+        self.sums: list[float] = [0.0, 0.0, 0.0]
+
+    # ---- resume state (saved in last.ckpt by Lightning) ----
+    def state_dict(self) -> dict[str, Any]:
+        bl = self._baseline()
+        state = {"samples": self.samples, "wall": self.wall, "best": self.best,
+                 "generator_calls": self.env.generator.calls}
+        if bl is not None and hasattr(bl, "alpha"):
+            state["warmup_alpha"] = float(bl.alpha)
+            v = getattr(bl.warmup_baseline, "v", None)
+            state["warmup_v"] = None if v is None else float(v)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.samples = int(state["samples"])
+        self.wall = float(state["wall"])
+        self.best = float(state["best"])
+        self.resumed = dict(state)
+
+    def _baseline(self) -> Any:
+        lit = getattr(self, "_lit", None)
+        return None if lit is None else getattr(lit, "baseline", None)
+
+    def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
+        self._lit = pl_module
+
+    def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+        self._lit = pl_module
+        if self.resumed is None:
+            return
+        import torch
+
+        # Lightning restored weights, optimizer and epoch; restore what rl4co keeps outside
+        # state_dict (warm-up of the rollout baseline, data stream position), then re-evaluate
+        # the restored baseline policy and draw this epoch's data from the restored stream.
+        self.env.generator.calls = int(self.resumed["generator_calls"])
+        bl = pl_module.baseline
+        if hasattr(bl, "alpha") and "warmup_alpha" in self.resumed:
+            bl.alpha = self.resumed["warmup_alpha"]
+            if self.resumed.get("warmup_v") is not None:
+                bl.warmup_baseline.v = torch.tensor(self.resumed["warmup_v"])
+        inner = getattr(bl, "baseline", None)
+        if inner is not None and hasattr(inner, "_update_policy") and getattr(inner, "policy", None) is not None:
+            inner._update_policy(inner.policy, self.env, pl_module.val_batch_size, pl_module.device,
+                                 pl_module.data_cfg["val_data_size"])
+        pl_module.train_dataset = pl_module.wrap_dataset(
+            self.env.dataset(pl_module.data_cfg["train_data_size"], phase="train"))
+
+    # ---- epoch bookkeeping ----
+    def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        import torch
+
+        # sampling is seeded per epoch so a resumed run decodes like an uninterrupted one
+        torch.manual_seed(self.cfg.seed * 100_003 + trainer.current_epoch)
+        pl_module.policy.train()  # rl4co's baseline rollouts leave the policy in eval mode
+        self.epoch_start = time.monotonic()
+        self.sums = [0.0, 0.0, 0.0]
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        n = int(batch.batch_size[0])
+        self.samples += n
+        reward = outputs.get("train/reward") if isinstance(outputs, dict) else None
+        loss = outputs.get("loss") if isinstance(outputs, dict) else None
+        self.sums[0] += n
+        self.sums[1] += n * float(reward) if reward is not None else 0.0
+        self.sums[2] += n * float(loss) if loss is not None else 0.0
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        from envs.adapters import NORMALISATION  # noqa: F401 - meta already names it
+
+        epoch_s = time.monotonic() - self.epoch_start
+        self.wall += epoch_s
+        t0 = time.monotonic()
+        costs = greedy_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device))
+        refs = read_references(reference_path(self.cfg.problem, self.cfg.size, "val"))
+        gaps = [100.0 * (c / refs[i.name] - 1.0) for c, i in zip(costs, self.val_instances) if i.name in refs]
+        val_cost = sum(costs) / len(costs)
+        gap = sum(gaps) / len(gaps) if gaps else float("nan")
+        self.wall += time.monotonic() - t0
+        self.last_epoch_s = time.monotonic() - self.epoch_start
+        n = max(self.sums[0], 1.0)
+        opt = trainer.optimizers[0] if trainer.optimizers else None
+        row = {"epoch": trainer.current_epoch, "samples": self.samples,
+               "train_reward": round(self.sums[1] / n, 5), "train_loss": round(self.sums[2] / n, 5),
+               "val_cost": round(val_cost, 4), "val_gap_pct": "" if not gaps else round(gap, 3),
+               "val_ref_n": len(gaps), "epoch_s": round(self.last_epoch_s, 1), "wall_s": round(self.wall, 1),
+               "lr": opt.param_groups[0]["lr"] if opt else ""}
+        path = self.out / "metrics.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+        print(f"epoch {row['epoch']}: samples {row['samples']} train_reward {row['train_reward']} "
+              f"val_cost {row['val_cost']} val_gap {row['val_gap_pct'] or '-'}% ({row['epoch_s']} s, "
+              f"total {row['wall_s']} s)", flush=True)
+        meta = {**self.meta, "epoch": trainer.current_epoch, "samples_seen": self.samples,
+                "wall_time_s": round(self.wall, 1),
+                "val": {"instances": len(costs), "seed": VAL_SEED, "cost": val_cost,
+                        "gap_pct": None if not gaps else gap, "ref_n": len(gaps)}}
+        if trainer.is_global_zero:
+            save_checkpoint(self.out / f"epoch-{trainer.current_epoch:03d}.pt", pl_module.policy, meta)
+            save_checkpoint(self.out / "last.pt", pl_module.policy, meta)
+            if val_cost < self.best:
+                self.best = val_cost
+                save_checkpoint(self.out / "best.pt", pl_module.policy, meta)
+        if self.cfg.max_time is not None:
+            elapsed = time.monotonic() - self.run_start
+            if elapsed + self.last_epoch_s > self.cfg.max_time:
+                print(f"stopping: {elapsed:.0f} s used of --max-time {self.cfg.max_time:.0f} s", flush=True)
+                trainer.should_stop = True
+
+
+def config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return asdict(cfg)

@@ -1,0 +1,87 @@
+"""A tiny real training run (rl4co AM, rollout baseline) and an exact resume."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("rl4co")
+
+from envs.train import TrainConfig, train  # noqa: E402
+from envs.train_cli import add_arguments, main, parse_duration  # noqa: E402
+
+TINY = ["--problem", "tsp", "--size", "8", "--train-size", "192", "--batch-size", "64", "--val-size", "40",
+        "--seed", "3", "--no-progress"]
+
+
+def _rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.slow
+def test_tiny_run_then_exact_resume(tmp_path) -> None:
+    out = tmp_path / "run"
+    assert main([*TINY, "--epochs", "1", "--out", str(out)]) == 0
+    rows = _rows(out / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["0"] and int(rows[0]["samples"]) == 192
+    assert float(rows[0]["val_cost"]) > 0
+    for name in ("best.pt", "last.pt", "epoch-000.pt"):
+        ck = torch.load(out / name, map_location="cpu", weights_only=True)
+        assert ck["problem"] == "tsp" and ck["size"] == 8 and ck["model"] == "am"
+        assert ck["samples_seen"] == 192 and ck["command"].startswith("vrp train --problem tsp --size 8")
+        assert ck["normalisation"] and ck["wall_time_s"] > 0
+    # a second run into the same folder without --resume is refused
+    assert main([*TINY, "--epochs", "1", "--out", str(out)]) == 2
+
+    saved = torch.load(out / "last.ckpt", map_location="cpu", weights_only=False)
+    seen: dict = {}
+
+    from lightning.pytorch.callbacks import Callback
+
+    class Probe(Callback):
+        def on_train_start(self, trainer, pl_module):
+            seen["epoch"] = trainer.current_epoch
+            seen["weights"] = {k: v.clone() for k, v in pl_module.state_dict().items() if k.startswith("policy.")}
+            seen["optim"] = copy.deepcopy(trainer.optimizers[0].state_dict())  # live tensors otherwise
+
+    cfg = TrainConfig(problem="tsp", size=8, epochs=2, train_size=192, batch_size=64, val_size=40, seed=3,
+                      out=str(out), resume=True, progress=False)
+    train(cfg, callbacks=[Probe()])
+    assert seen["epoch"] == 1 == saved["epoch"] + 1
+    for k, v in seen["weights"].items():
+        assert torch.equal(v, saved["state_dict"][k]), k
+    opt_saved = saved["optimizer_states"][0]["state"]
+    assert opt_saved and set(seen["optim"]["state"]) == set(opt_saved)
+    for idx, st in opt_saved.items():
+        for key, value in st.items():
+            assert torch.equal(torch.as_tensor(seen["optim"]["state"][idx][key]), torch.as_tensor(value)), key
+    rows = _rows(out / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["0", "1"] and int(rows[1]["samples"]) == 384
+    last = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+    assert last["epoch"] == 1 and last["samples_seen"] == 384
+
+
+def test_cli_options_and_durations() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--problem", "cvrp", "--size", "50", "--model", "pomo", "--out", "x",
+                              "--devices", "2", "--num-nodes", "3", "--strategy", "ddp", "--max-time", "1h30m"])
+    assert (args.model, args.devices, args.num_nodes, args.strategy) == ("pomo", "2", 3, "ddp")
+    assert args.max_time == 5400.0
+    assert parse_duration("01:00:05") == 3605.0 and parse_duration("90") == 90.0
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration("soon")
+
+
+def test_bad_combinations_are_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="shared"):
+        train(TrainConfig(problem="tsp", size=5, model="pomo", baseline="rollout", out=str(tmp_path / "a")))
+    with pytest.raises(ValueError, match="supports"):
+        train(TrainConfig(problem="vrptw", size=5, out=str(tmp_path / "b")))
+    with pytest.raises(FileNotFoundError, match="resume"):
+        train(TrainConfig(problem="tsp", size=5, resume=True, out=str(tmp_path / "c")))
