@@ -175,7 +175,7 @@ class ACOSolver(BaseSolver):
                     st = np.concatenate((st, np.full(prob.caps.size + 1 - st.size, nd.size, dtype=np.int64)))
                 cost = float(costs[a])
                 if rank < p.ls_ants:
-                    o_nodes, o_starts, dist, excess, _, _ = local_search(
+                    o_nodes, o_starts, dist, excess, _, _, _ = local_search(
                         nd, st, prob.caps, prob.hetero, pc, 1.0, D, prob.dem, prob.ready, prob.due, prob.serv,
                         prob.has_tw, neigh, 3, state)
                     if excess <= 1e-9:

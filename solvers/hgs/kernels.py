@@ -105,7 +105,7 @@ def _route_cost(tour, i, j, cap, pc, ptw, D, dem, ready, due, serv, has_tw):
 
 
 @njit(cache=True)
-def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw):
+def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw, exact_up_to=300):
     """Optimal Split of a giant tour into at most ``caps.size`` routes.
 
     Returns ``starts`` (``caps.size + 1`` offsets into ``tour``): route slot k
@@ -113,7 +113,8 @@ def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw):
     ``caps[0]`` and the split is unlimited (Bellman on the auxiliary DAG) unless it
     needs more routes than slots; otherwise a fleet-indexed DP assigns consecutive
     segments to slots 0, 1, ... in order (empty routes allowed), using each slot's
-    own capacity (heterogeneous fleet).
+    own capacity (heterogeneous fleet). Optimal for the penalised cost up to
+    ``exact_up_to`` customers; above, routes are cut at 1.5 x capacity for speed.
     """
     n = tour.shape[0]
     m = caps.shape[0]
@@ -122,8 +123,16 @@ def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw):
         starts[1:] = n
         return starts
     depot = seg_node(0, dem, ready, due, serv)
+    # Longer routes than this never help: exact pruning by an upper bound below
+    # ``exact_up_to`` customers, HGS-CVRP's 1.5 x capacity cut above.
+    exact = n <= exact_up_to
     if not limited:
         cap = caps[0]
+        # upper bound: one route per customer (a valid split with unlimited slots)
+        ub = 0.0
+        for p in range(n):
+            one = concat(concat(depot, seg_node(tour[p], dem, ready, due, serv), D, has_tw), depot, D, has_tw)
+            ub += penalised(one, cap, pc, ptw)
         pot = np.full(n + 1, BIG)
         pred = np.zeros(n + 1, dtype=np.int64)
         pot[0] = 0.0
@@ -137,7 +146,11 @@ def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw):
                 if c < pot[j + 1]:
                     pot[j + 1] = c
                     pred[j + 1] = i
-                if acc[3] > 1.5 * cap:
+                if exact:
+                    # every longer route from i costs at least this excess penalty
+                    if acc[3] > cap and pot[i] + pc * (acc[3] - cap) > ub + 1e-9:
+                        break
+                elif acc[3] > 1.5 * cap:
                     break
         # count routes
         k = 0
@@ -177,7 +190,7 @@ def split(tour, caps, limited, pc, ptw, D, dem, ready, due, serv, has_tw):
                     pot2[k + 1, j + 1] = c
                     pred2[k + 1, j + 1] = i
                 # the last slot must take everything left; the others may stop early
-                if acc[3] > 1.5 * cap and k < m - 1:
+                if not exact and acc[3] > 1.5 * cap and k < m - 1:
                     break
     j = n
     for k in range(m, 0, -1):

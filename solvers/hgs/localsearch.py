@@ -151,18 +151,21 @@ def _eval_tw(S, ns, capr, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
 
 
 @njit(cache=True, inline="always")
-def _eval1(SA, na, ra, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+def _eval1(SA, na, ra, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
     if _dist(SA, na, R, F, D) >= old - EPS:
         return False
-    return _eval(SA, na, caps[ra], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw) < old - EPS
+    c = _eval(SA, na, caps[ra], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
+    out[0] = c
+    return c < old - EPS
 
 
 @njit(cache=True, inline="always")
-def _eval2(SA, na, ra, SB, nb, rb, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+def _eval2(SA, na, ra, SB, nb, rb, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
     if _dist(SA, na, R, F, D) + _dist(SB, nb, R, F, D) >= old - EPS:
         return False
     ca = _eval(SA, na, caps[ra], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
     cb = _eval(SB, nb, caps[rb], pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw)
+    out[0] = ca + cb
     return ca + cb < old - EPS
 
 
@@ -214,7 +217,8 @@ def _apply(ra, SA, na, rb, SB, nb, R, L, F, cost, caps, route_of, pos_of, bufa, 
 
 
 @njit(cache=True)
-def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due, serv, has_tw):
+def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due, serv, has_tw,
+              out):
     """Best-first scan of the moves between position (ru, i) and (rv, j); j may be 0.
 
     Returns a move code > 0 when an improving move was found and left described in
@@ -248,7 +252,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                     na = _add(SA, na, ru, e + 1, j, 0)
                     na = _add(SA, na, ru, i, e, rev)
                     na = _add(SA, na, ru, j + 1, Lu + 1, 0)
-                if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
                     SA[7, 0] = na
                     return 1
             else:
@@ -259,7 +263,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                 nb = _add(SB, nb, rv, 0, j, 0)
                 nb = _add(SB, nb, ru, i, e, rev)
                 nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
-                if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
                     SA[7, 0] = na
                     SB[7, 0] = nb
                     return 2
@@ -289,7 +293,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                         na = _add(SA, na, ru, e1 + 1, Lu + 1, 0)
                     else:
                         continue
-                    if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                    if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
                         SA[7, 0] = na
                         return 1
                 else:
@@ -301,7 +305,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                     nb = _add(SB, nb, rv, 0, j - 1, 0)
                     nb = _add(SB, nb, ru, i, e1, 0)
                     nb = _add(SB, nb, rv, e2 + 1, Lv + 1, 0)
-                    if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+                    if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
                         SA[7, 0] = na
                         SB[7, 0] = nb
                         return 2
@@ -318,7 +322,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
             na = _add(SA, na, ru, i + 1, Lu + 1, 0)
         else:
             return 0
-        if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+        if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
             SA[7, 0] = na
             return 1
         return 0
@@ -329,7 +333,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
         nb = 0
         nb = _add(SB, nb, rv, 0, j, 0)
         nb = _add(SB, nb, ru, i + 1, Lu + 1, 0)
-        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
             SA[7, 0] = na
             SB[7, 0] = nb
             return 2
@@ -342,7 +346,7 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
         nb = _add(SB, nb, rv, 0, 0, 0)
         nb = _add(SB, nb, ru, i + 1, Lu, 1)
         nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
-        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw):
+        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
             SA[7, 0] = na
             SB[7, 0] = nb
             return 2
@@ -372,7 +376,10 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
 
     Returns
     -------
-    (nodes, starts, distance, excess load, time warp, penalised cost)
+    (nodes, starts, distance, excess load, time warp, penalised cost, predicted)
+        ``predicted`` is the initial penalised cost plus the sum of the deltas of
+        the applied moves as the move evaluator computed them (tests compare it
+        with the evaluator's cost).
     """
     n = D.shape[0]
     m = caps.shape[0]
@@ -400,6 +407,10 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
     order = np.arange(1, n, dtype=np.int64)
     kn = neigh.shape[1]
     nbr = np.arange(kn, dtype=np.int64)
+    gain = np.zeros(1)
+    predicted = 0.0
+    for r in range(m):
+        predicted += cost[r]
     counter = 1
     improved = True
     loops = 0
@@ -421,11 +432,12 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
                 i = pos_of[u]
                 j = pos_of[v]
                 code = _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due,
-                                 serv, has_tw)
+                                 serv, has_tw, gain)
                 if code == 0 and j == 1:
                     code = _try_pair(ru, i, rv, 0, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready,
-                                     due, serv, has_tw)
+                                     due, serv, has_tw, gain)
                 if code != 0:
+                    predicted += gain[0] - (cost[ru] + cost[rv] if code == 2 else cost[ru])
                     _apply(ru, SA, SA[7, 0], rv if code == 2 else -1, SB, SB[7, 0], R, L, F, cost, caps, route_of,
                            pos_of, bufa, bufb, pc, ptw, D, dem, ready, due, serv, has_tw)
                     counter += 1
@@ -440,8 +452,9 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
                     ru = route_of[u]
                     i = pos_of[u]
                     code = _try_pair(ru, i, e, 0, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, dem, ready, due,
-                                     serv, has_tw)
+                                     serv, has_tw, gain)
                     if code != 0:
+                        predicted += gain[0] - (cost[ru] + cost[e] if code == 2 else cost[ru])
                         _apply(ru, SA, SA[7, 0], e if code == 2 else -1, SB, SB[7, 0], R, L, F, cost, caps,
                                route_of, pos_of, bufa, bufb, pc, ptw, D, dem, ready, due, serv, has_tw)
                         counter += 1
@@ -460,6 +473,7 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
                     s2 = _seg(r2, 0, L[r2] + 1, 0, R, L, F, D, dem, ready, due, serv, has_tw)
                     c = penalised(s1, caps[r2], pc, ptw) + penalised(s2, caps[r1], pc, ptw)
                     if c < cost[r1] + cost[r2] - EPS:
+                        predicted += c - cost[r1] - cost[r2]
                         for p in range(W):
                             tmp = R[r1, p]
                             R[r1, p] = R[r2, p]
@@ -495,7 +509,7 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
         warp += s[5]
         total += cost[r]
     ost[m] = k
-    return out, ost, dist, excess, warp, total
+    return out, ost, dist, excess, warp, total, predicted
 
 
 @njit(cache=True)

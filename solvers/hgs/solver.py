@@ -247,7 +247,7 @@ class _Search:
 
     def improve(self, nodes: np.ndarray, starts: np.ndarray, pc: float, ptw: float) -> Individual:
         pr = self.prob
-        nodes, starts, dist, excess, warp, _ = local_search(
+        nodes, starts, dist, excess, warp, _, _ = local_search(
             nodes, starts, pr.caps, pr.hetero, pc, ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv, pr.has_tw,
             self.neigh, self.p.max_segment, self.state)
         return Individual(nodes, starts, dist, excess, warp, self.n)
