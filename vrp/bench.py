@@ -94,6 +94,7 @@ class Task:
     time_limit: float
     seed: int
     options: tuple[tuple[str, Any], ...] = ()
+    version: str = ""  # the solver's library versions, as the caller knows them
 
     @property
     def keys(self) -> list[tuple[str, str, str, str]]:
@@ -370,16 +371,29 @@ def _options_text(options: Sequence[tuple[str, Any]]) -> str:
     return json.dumps(dict(options), sort_keys=True, separators=(",", ":")) if options else ""
 
 
-def solver_version(solver: Any) -> str:
-    """``vrp-toolkit X`` plus the solver's own ``version`` attribute when it has one."""
+def solver_version(solver: Any, libraries: str = "") -> str:
+    """``vrp-toolkit X``, the versions of the libraries it wraps, and its own ``version`` attribute."""
     try:
         from importlib.metadata import version
 
         base = f"vrp-toolkit {version('vrp-toolkit')}"
     except Exception:  # not installed: running from a bare checkout
         base = "vrp-toolkit"
-    own = getattr(solver, "version", None)
-    return f"{base}; {own}" if own else base
+    parts = [base, libraries, str(getattr(solver, "version", "") or "")]
+    return "; ".join(p for p in parts if p)
+
+
+def library_versions(modules: Iterable[str]) -> str:
+    """``ortools 9.15.x; pulp 3.3.0`` for the importable modules a solver needs (installed ones only)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for m in modules:
+        try:
+            out.append(f"{m} {version(m)}")
+        except PackageNotFoundError:
+            continue
+    return "; ".join(out)
 
 
 def _base_row(item: BenchItem, task: Task) -> dict[str, Any]:
@@ -459,7 +473,7 @@ def execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
     except Exception as exc:
         return failed_rows(task, "error", f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
     _pin_torch()
-    version = solver_version(solver)
+    version = solver_version(solver, task.version)
     batch = getattr(solver, "solve_batch", None)
     if len(task.items) > 1 and callable(batch):
         t0 = time.perf_counter()
@@ -478,9 +492,8 @@ def execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
         times = own if consistent else [wall / len(task.items)] * len(task.items)
         return [result_row(it, task, res, float(t), version) for it, res, t in zip(task.items, results, times)]
     rows = []
-    single = Task((task.items[0],), task.solver, task.time_limit, task.seed, task.options)
     for item in task.items:
-        single = Task((item,), task.solver, task.time_limit, task.seed, task.options)
+        single = Task((item,), task.solver, task.time_limit, task.seed, task.options, task.version)
         t0 = time.perf_counter()
         try:
             res = solver.solve(item.instance, time_limit=task.time_limit, seed=task.seed)
@@ -578,7 +591,8 @@ def _worker_main(conn: Any, factory: SolverFactory, warm: Sequence[WarmSpec] = (
 def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequence[float],
          seeds: Sequence[int], *, done: Iterable[tuple[str, str, str, str]] = (),
          options: dict[str, dict[str, Any]] | None = None, batch_neural: bool = True,
-         supports: dict[str, frozenset[str]] | None = None) -> list[Task]:
+         supports: dict[str, frozenset[str]] | None = None,
+         versions: dict[str, str] | None = None) -> list[Task]:
     """The tasks still to run, in a stable order; neural solvers get one batch per group and variant.
 
     ``supports`` maps a solver name to the variants it claims; other pairs are left out
@@ -595,6 +609,7 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
             raise BenchError(f"time limit must be positive, got {tl!r}")
     for solver in solvers:
         opts = tuple(sorted((options or {}).get(solver, {}).items()))
+        ver = (versions or {}).get(solver, "")
         for tl in time_limits:
             for seed in seeds:
                 todo = [it for it in items
@@ -604,9 +619,9 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
                     groups: dict[tuple[str, str], list[BenchItem]] = {}
                     for it in todo:
                         groups.setdefault((it.group, getattr(it.instance, "variant", "")), []).append(it)
-                    tasks.extend(Task(tuple(g), solver, float(tl), int(seed), opts) for g in groups.values())
+                    tasks.extend(Task(tuple(g), solver, float(tl), int(seed), opts, ver) for g in groups.values())
                 else:
-                    tasks.extend(Task((it,), solver, float(tl), int(seed), opts) for it in todo)
+                    tasks.extend(Task((it,), solver, float(tl), int(seed), opts, ver) for it in todo)
     return tasks
 
 
@@ -638,6 +653,7 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
               workers: int = 1, ray_address: str | None = None,
               options: dict[str, dict[str, Any]] | None = None,
               supports: dict[str, frozenset[str]] | None = None,
+              versions: dict[str, str] | None = None,
               timeout_factor: float = 2.0, grace_s: float = 30.0,
               on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None,
               on_warmup: Callable[[dict[str, float]], None] | None = None) -> SweepStats:
@@ -658,6 +674,8 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
         (no hard timeout, no thread pinning).
     supports
         Variants each solver claims; (solver, instance) pairs outside them are not run.
+    versions
+        Library versions per solver for the ``solver_version`` column (see :func:`library_versions`).
     ray_address
         Run the tasks as Ray remote functions (``"local"`` starts a local Ray).
     timeout_factor, grace_s
@@ -669,7 +687,8 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
     done = results.open()
     stats = SweepStats(repaired_bytes=results.repaired_bytes)
     try:
-        tasks = plan(items, solvers, time_limits, seeds, done=done, options=options, supports=supports)
+        tasks = plan(items, solvers, time_limits, seeds, done=done, options=options, supports=supports,
+                     versions=versions)
         stats.planned = sum(len(t.items) for t in tasks)
         runnable = sum(len(time_limits) * len(seeds) for s in solvers for it in items if _supported(supports, s, it))
         stats.unsupported = len(items) * len(solvers) * len(time_limits) * len(seeds) - runnable

@@ -101,6 +101,19 @@ def supported_variants(names: list[str], families: list[str] | None = None,
     return out
 
 
+def _versions(names: list[str], families: list[str]) -> dict[str, str]:
+    import solvers
+    from vrp.bench import library_versions
+
+    out = {}
+    for name in names:
+        mods: list[str] = []
+        for fam in families:
+            mods += [m for m in solvers.spec(name, fam).requires if m not in mods]
+        out[name] = library_versions(mods)
+    return out
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Handler of ``vrp bench``: resolve specs and solvers, run or resume the sweep, print a summary."""
     from vrp.bench import BenchError, run_sweep
@@ -127,6 +140,7 @@ def run_bench(args: argparse.Namespace) -> int:
         progress = _Progress(quiet=args.quiet)
         stats = run_sweep(items, solver_names, time_limits, seeds, args.out, factory=solvers.get,
                           workers=args.workers, ray_address=args.ray, options=options, supports=supports,
+                          versions=_versions(solver_names, sorted({it.family for it in items})),
                           timeout_factor=args.timeout_factor, grace_s=args.grace,
                           on_row=progress.row, on_plan=progress.plan, on_warmup=progress.warmup)
         progress.close()
