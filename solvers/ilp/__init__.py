@@ -7,9 +7,10 @@ tsp/atsp  DFJ, subtour cuts separated on the LP (min cuts) then on        any
           integer points; reduced-cost fixing; HiGHS (:mod:`.tsp`)
 cvrp      two-index arc model, rounded capacity cuts in rounds            ~30-50
 ocvrp     (:mod:`.cvrp`)
-hcvrp     vehicle-indexed arcs + assignment, MTZ (:mod:`.compact`)        <= limit
-vrptw     arcs + arrival times + loads, MTZ (:mod:`.compact`)             <= limit
-op/pctsp  arcs + visit indicators, MTZ (:mod:`.compact`)                  <= limit
+hcvrp     vehicle-indexed arcs + visits, generalized subtour cuts         <= limit
+          in rounds (:mod:`.gsec`)
+vrptw     arcs + arrival times + loads, MTZ, PuLP (:mod:`.compact`)       <= limit
+op/pctsp  arcs + visit indicators, generalized subtour cuts (:mod:`.gsec`) <= limit
 ========  ==============================================================  =========
 
 ``limit`` is ``Params.compact_limit`` customers (25 by default): a compact model
@@ -19,7 +20,7 @@ instead of running for hours.
 Solvers: HiGHS (``highspy``, in memory for the cutting loops and through
 ``pulp.HiGHS`` for the compact models); CBC (PuLP's bundled ``PULP_CBC_CMD``) when
 HiGHS is missing or asked for, in which case TSP/ATSP use the naive integer-cut
-loop and CVRP the compact model. The reported ``bound`` is always a proven one
+loop and CVRP, OP, PCTSP and HCVRP the compact MTZ models in PuLP. The reported ``bound`` is always a proven one
 (in the objective's direction); ``optimal`` is claimed only when it meets the
 objective.
 """
@@ -135,7 +136,13 @@ class IlpSolver(BaseSolver):
             # a caller with a short time limit still gets a feasible solution.
             budget = p.warm_start if p.warm_start is not None else min(0.1 * time_limit, 1.0, 0.02 * instance.n)
             fallback = _heuristic(instance, budget, tracer)
-            sol, status, bound, extra = solve_compact(instance, clock, tracer, solver=backend, threads=p.threads)
+            if v in ("op", "pctsp", "hcvrp") and backend == "highs":
+                from solvers.ilp.gsec import solve_gsec
+
+                sol, status, bound, extra = solve_gsec(instance, clock, tracer, threads=p.threads, start=fallback)
+            else:
+                sol, status, bound, extra = solve_compact(instance, clock, tracer, solver=backend,
+                                                          threads=p.threads)
             sol, status = _better(instance, sol, status, fallback)
         else:
             from solvers.ilp.cvrp import solve_cvrp

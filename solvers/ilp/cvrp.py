@@ -193,8 +193,6 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     model.set_mip_gaps(ints)
     status = "feasible"
     while clock.left() > 0.05:
-        if best is not None:
-            model.hint(arcs.vector(best, depot))
         model.set_time_limit(clock.left())
         mstatus, mobj, mbound, xs = model.solve_mip()
         info["mip_rounds"] += 1

@@ -231,7 +231,6 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         return list(new_cuts.values())
 
     while clock.left() > 0.05:
-        model.hint(g.tour_vector(best))
         model.set_time_limit(clock.left())
         mstatus, mobj, mbound, xs = model.solve_mip()
         info["mip_rounds"] += 1
