@@ -223,7 +223,8 @@ class ResultsFile:
 
     :meth:`open` repairs a torn last line (a row cut mid-write has no final newline),
     refuses a file with other columns or a corrupt complete line, and returns the
-    keys already done. :meth:`append` writes each row with one ``write`` and fsyncs.
+    keys already done (with ``retry_failed``, ``error``/``timeout`` rows do not count as
+    done). :meth:`append` writes each row with one ``write`` and fsyncs.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -231,7 +232,7 @@ class ResultsFile:
         self.repaired_bytes = 0
         self._fh: Any = None
 
-    def open(self) -> set[tuple[str, str, str, str]]:
+    def open(self, *, retry_failed: bool = False) -> set[tuple[str, str, str, str]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a", encoding="utf-8", newline="")
         _lock(self._fh, self.path)
@@ -245,7 +246,10 @@ class ResultsFile:
             data = data[:cut]
         if data:
             for row in read_rows(self.path):
-                keys.add(row_key(row))
+                if retry_failed and row["status"] in ("error", "timeout"):
+                    keys.discard(row_key(row))  # run again; the newer row supersedes this one
+                else:
+                    keys.add(row_key(row))
         else:
             self._write(header_line())
         return keys
@@ -333,6 +337,17 @@ def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list
         row["_line"] = lineno
         rows.append(row)
     return rows
+
+
+def latest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per key, the last one written (a rerun with ``--retry-failed`` supersedes a failure)."""
+    last: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for r in rows:
+        last[row_key(r)] = r
+    if len(last) == len(rows):
+        return rows
+    keep = {id(r) for r in last.values()}
+    return [r for r in rows if id(r) in keep]
 
 
 def complete_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -656,7 +671,8 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
               versions: dict[str, str] | None = None,
               timeout_factor: float = 2.0, grace_s: float = 30.0,
               on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None,
-              on_warmup: Callable[[dict[str, float]], None] | None = None) -> SweepStats:
+              on_warmup: Callable[[dict[str, float]], None] | None = None,
+              retry_failed: bool = False) -> SweepStats:
     """Run (or resume) a sweep, appending one row per (instance, solver, time limit, seed) to ``out``.
 
     Parameters
@@ -678,13 +694,15 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
         Library versions per solver for the ``solver_version`` column (see :func:`library_versions`).
     ray_address
         Run the tasks as Ray remote functions (``"local"`` starts a local Ray).
+    retry_failed
+        Run again the keys whose row says ``error`` or ``timeout`` (the new row supersedes it).
     timeout_factor, grace_s
         A task still running after ``timeout_factor * time_limit + grace_s`` seconds
         (per instance of a batch) is killed and recorded as ``timeout``.
     """
     t_start = time.perf_counter()
     results = ResultsFile(out)
-    done = results.open()
+    done = results.open(retry_failed=retry_failed)
     stats = SweepStats(repaired_bytes=results.repaired_bytes)
     try:
         tasks = plan(items, solvers, time_limits, seeds, done=done, options=options, supports=supports,

@@ -58,6 +58,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout-factor", type=float, default=2.0,
                         help="kill a run after FACTOR x time limit + --grace seconds (default 2)")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds added to the kill deadline (default 30)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the runs recorded as error or timeout (the new row supersedes the old)")
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary table")
 
 
@@ -142,7 +144,8 @@ def run_bench(args: argparse.Namespace) -> int:
                           workers=args.workers, ray_address=args.ray, options=options, supports=supports,
                           versions=_versions(solver_names, sorted({it.family for it in items})),
                           timeout_factor=args.timeout_factor, grace_s=args.grace,
-                          on_row=progress.row, on_plan=progress.plan, on_warmup=progress.warmup)
+                          on_row=progress.row, on_plan=progress.plan, on_warmup=progress.warmup,
+                          retry_failed=args.retry_failed)
         progress.close()
     except (BenchError, SolverError, OSError, ValueError) as exc:
         print(f"vrp bench: error: {exc}", file=sys.stderr)

@@ -22,15 +22,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from vrp.bench import complete_rows, fmt_time_limit, parse_routes, read_rows
+from vrp.bench import complete_rows, fmt_time_limit, latest_rows, parse_routes, read_rows
 
 SUMMARY_COLUMNS = ("solver", "group", "time_limit", "runs", "feasible_pct", "mean_gap_pct", "max_gap_pct",
                    "mean_runtime_s", "mean_primal_integral", "optimal", "errors", "timeouts", "ref")
 
 
 def load(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Rows of a results file, typed and completed (``best-found`` gaps filled in)."""
-    return complete_rows(read_rows(path, strict_tail=False))
+    """Rows of a results file, typed, one per key (the latest), ``best-found`` gaps filled in."""
+    return complete_rows(latest_rows(read_rows(path, strict_tail=False)))
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

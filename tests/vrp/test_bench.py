@@ -404,3 +404,19 @@ def test_bad_bench_arguments_are_one_line_exit_2(tmp_path, args, message):
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and message in res.stderr, res.stderr
     assert not (tmp_path / "r.csv").exists()  # nothing written before the arguments are known good
+
+
+def test_retry_failed_reruns_errors_and_the_report_keeps_the_latest(tmp_path):
+    from vrp import report
+
+    berlin = resolve(["berlin52"])
+    out = tmp_path / "r.csv"
+    run_sweep(berlin, ["savings", "nearest"], [0.5], [1], out, factory=factory, workers=0)
+    assert [r["status"] for r in read_rows(out)] == ["error", "feasible"]
+    again = run_sweep(berlin, ["savings", "nearest"], [0.5], [1], out, factory=factory, workers=0)
+    assert again.written == 0
+    retry = run_sweep(berlin, ["savings", "nearest"], [0.5], [1], out, factory=factory, workers=0,
+                      retry_failed=True)
+    assert retry.written == 1 and len(read_rows(out)) == 3
+    latest = report.load(out)
+    assert len(latest) == 2 and latest[-1]["_line"] == 4
