@@ -138,9 +138,6 @@ class ACOSolver(BaseSolver):
             return Result(prob.to_solution(nodes, starts), "feasible", tracer.elapsed(), trace=tracer.trace)
         neigh = prob.neighbours(20)
         kc = max(1, min(p.candidates, n - 1))
-        prox = np.minimum(D, D.T).astype(float).copy()
-        np.fill_diagonal(prox, np.inf)
-        cand = np.ascontiguousarray(np.argsort(prox, axis=1, kind="stable")[:, :kc]).astype(np.int64)
         with np.errstate(divide="ignore"):
             scale = float(np.mean(D[D > 0])) if (D > 0).any() else 1.0
             eta = scale / np.maximum(D, 1e-9 * scale)
@@ -149,6 +146,10 @@ class ACOSolver(BaseSolver):
             eta_beta = eta_beta * (h + 1e-12) ** p.gamma
         np.fill_diagonal(eta_beta, 0.0)
         eta_beta = np.ascontiguousarray(eta_beta)
+        # candidate lists: the most desirable arcs by heuristic (and prior, when given)
+        desir = np.maximum(eta_beta, eta_beta.T) if h is None else eta_beta.copy()
+        np.fill_diagonal(desir, -1.0)
+        cand = np.ascontiguousarray(np.argsort(-desir, axis=1, kind="stable")[:, :kc]).astype(np.int64)
         cap = float(prob.caps[0]) if not prob.single_route else 1e30
         symmetric = bool(np.array_equal(D, D.T))
         pc = 100.0 * max(0.1, float(D.max()) / max(1e-9, float(prob.dem.max()) if prob.dem.max() > 0 else 1.0))
@@ -160,6 +161,8 @@ class ACOSolver(BaseSolver):
         tmax = tmin = 1.0
         iterations = 0
         while True:
+            if stop(best_cost) and best_nodes is not None:
+                break
             iterations += 1
             weights = A.make_weights(tau, eta_beta, p.alpha)
             nodes, ends, nroutes, costs = A.construct(weights, cand, D, prob.dem, cap, p.n_ants, state)
@@ -199,8 +202,6 @@ class ACOSolver(BaseSolver):
             else:
                 A.deposit(tau, it_best[1], it_best[2], 1.0 / max(it_best[0], 1e-12), symmetric)
             A.bound(tau, 1.0, tmin, tmax)
-            if stop(best_cost):
-                break
         assert best_nodes is not None and best_starts is not None
         info = {"iterations": iterations}
         return Result(prob.to_solution(best_nodes, best_starts), "feasible", tracer.elapsed(), trace=tracer.trace,

@@ -337,7 +337,7 @@ class _Search:
             return
         if not self.initial_population(clock):
             return
-        while True:
+        while not self._should_stop(stop):
             self.iterations += 1
             a = self.select()
             b = self.select()
@@ -345,8 +345,6 @@ class _Search:
             self.offspring(child)
             if self.iterations - self.last_improvement > self.p.restart_after:
                 self.restart(clock)
-            if self._should_stop(stop):
-                return
 
     def restart(self, clock: MaxRuntime) -> None:
         self.restarts += 1

@@ -171,3 +171,9 @@ def test_params_are_validated() -> None:
         solvers.get("ga", options={"max_segment": "4"})
     with pytest.raises(SolverError, match="unknown option"):
         solvers.get("ga", options={"mutation": "0.1"})
+
+
+def test_iteration_limit_is_exact() -> None:
+    inst = generate("cvrp", 15, seed=1)
+    r = solvers.get("ga", options={"max_iterations": 12}).solve(inst, time_limit=60, seed=1)
+    assert r.info["iterations"] == 12
