@@ -45,4 +45,13 @@ register(SolverSpec(
     "MAX-MIN ant system over candidate lists + the HGS local search (optional heatmap prior)",
     requires=("numba",)))
 
+register(SolverSpec(
+    "am", ROUTING, "solvers.neural:AMSolver", frozenset({"tsp", "cvrp"}),
+    "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:tsp50, am:50",
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+register(SolverSpec(
+    "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),
+    "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+
 __all__ = ["ALL_ROUTING", "NETWORK", "ROUTING", "SolverSpec", "get", "names", "register", "spec", "specs"]

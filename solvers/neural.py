@@ -186,7 +186,12 @@ def decode(policy: Any, env: Any, td: Any, decode: str, samples: int, augment: i
 
 
 class _NeuralSolver(BaseSolver):
-    """Shared by ``am`` and ``pomo``: load a checkpoint, adapt, decode, map back."""
+    """Shared by ``am`` and ``pomo``: load a checkpoint, adapt, decode, map back.
+
+    The argument is a checkpoint (path or shorthand such as ``tsp50``), or a bare size
+    (``am:50``): then the shipped checkpoint of that size for the instance's variant
+    (``am-tsp50.pt`` for a tsp, ``am-cvrp50.pt`` for a cvrp).
+    """
 
     model: ClassVar[str] = "am"
     default_decode: ClassVar[str] = "greedy"
@@ -199,95 +204,105 @@ class _NeuralSolver(BaseSolver):
         if not argument:
             raise SolverError(f"solver {self.name!r} needs a checkpoint: {self.name}:<checkpoint>")
         self.argument = argument
-        self.path = resolve_checkpoint(argument, self.model)
-        self._meta: dict[str, Any] | None = None
+        # variant -> checkpoint; the key None means "whatever problem the checkpoint holds"
+        self.paths: dict[str | None, Path] = {}
+        if argument.isdigit():
+            for v in sorted(self.variants):
+                f = checkpoint_dir() / f"{self.model}-{v}{argument}.pt"
+                if f.is_file():
+                    self.paths[v] = f
+            if not self.paths:
+                raise SolverError(f"checkpoint {argument!r}: no shipped {self.model} checkpoint of size {argument}")
+        else:
+            self.paths[None] = resolve_checkpoint(argument, self.model)
 
-    @property
-    def meta(self) -> dict[str, Any]:
-        """The checkpoint's metadata (problem, size, model, command, ...); loads it."""
-        if self._meta is None:
-            self._meta = load_policy(str(self.path))[1]
-        return self._meta
+    def path_for(self, instance: Instance) -> Path:
+        """The checkpoint that solves ``instance``; UnsupportedVariant on a mismatch."""
+        if instance.variant in self.paths:
+            return self.paths[instance.variant]
+        if None in self.paths:
+            path = self.paths[None]
+            problem = load_policy(str(path))[1]["problem"]
+            if problem == instance.variant:
+                return path
+            raise UnsupportedVariant(
+                f"solver {self.name}:{self.argument} was trained on {problem!r}; instance {instance.name} "
+                f"is variant {instance.variant!r}")
+        raise UnsupportedVariant(f"solver {self.name}:{self.argument} has no shipped checkpoint for variant "
+                                 f"{instance.variant!r} (has: {', '.join(str(k) for k in self.paths)})")
 
-    @property
-    def problem(self) -> str:
-        return str(self.meta["problem"])
+    def meta(self, variant: str | None = None) -> dict[str, Any]:
+        """Metadata (problem, size, model, command, gaps, ...) of a checkpoint; loads it."""
+        path = self.paths.get(variant) or next(iter(self.paths.values()))
+        return load_policy(str(path))[1]
 
     def warmup(self) -> None:
-        """Import torch/rl4co and load the checkpoint (cached), outside any timed solve."""
-        policy, meta = load_policy(str(self.path))
-        _env(meta["env_name"])
-
-    def _check(self, instance: Instance) -> None:
-        if instance.variant != self.problem:
-            raise UnsupportedVariant(
-                f"solver {self.name}:{self.argument} was trained on {self.problem!r}; instance {instance.name} "
-                f"is variant {instance.variant!r}")
+        """Import torch/rl4co and load the checkpoints (cached), outside any timed solve."""
+        for path in self.paths.values():
+            _, meta = load_policy(str(path))
+            _env(meta["env_name"])
 
     def solve(self, instance: Instance, *, time_limit: float, seed: int = 0) -> Result:
-        if instance.variant not in self.variants:
-            raise UnsupportedVariant(f"solver {self.name!r} does not support variant {instance.variant!r} "
-                                     f"(supports: {', '.join(sorted(self.variants))})")
-        self._check(instance)
-        return self.solve_batch([instance], time_limit=time_limit, seed=seed)[0]
+        start = time.perf_counter()
+        result = self.solve_batch([instance], time_limit=time_limit, seed=seed)[0]
+        result.runtime = time.perf_counter() - start
+        return result
 
     def solve_batch(self, instances: list[Instance], *, time_limit: float, seed: int = 0) -> list[Result]:
-        """Solve many instances in batches of equal size; ``time_limit`` bounds each group's wall time.
+        """Solve many instances in batches of one variant and size; ``time_limit`` bounds each batch's
+        sampling loop (greedy and multistart are a single pass).
 
-        Each result's ``runtime`` is its group's wall time divided by the group size.
+        Each result's ``runtime`` is its group's wall time divided by the group size: the honest
+        per-instance time of batched inference.
         """
         import torch
 
         from envs.adapters import AdapterError, actions_to_solution, check_supported, to_tensordict
 
-        limit = check_time_limit(time_limit)
-        start = time.perf_counter()
-        for inst in instances:
+        for inst in instances:  # every check before any work
             if inst.variant not in self.variants:
-                raise UnsupportedVariant(f"solver {self.name!r} does not support variant {inst.variant!r}")
-            self._check(inst)
+                raise UnsupportedVariant(f"solver {self.name!r} does not support variant {inst.variant!r} "
+                                         f"(supports: {', '.join(sorted(self.variants))})")
+            self.path_for(inst)
             try:
-                check_supported(inst, self.problem)
+                check_supported(inst)
             except AdapterError as exc:
                 raise SolverError(str(exc)) from None
-        policy, meta = load_policy(str(self.path))
-        env = _env(meta["env_name"])
+        limit = check_time_limit(time_limit)
         p = self.params
         mode = p.decode or self.default_decode
-        groups: dict[int, list[int]] = {}
+        groups: dict[tuple[str, int], list[int]] = {}
         for k, inst in enumerate(instances):
-            groups.setdefault(inst.n, []).append(k)
+            groups.setdefault((inst.variant, inst.n), []).append(k)
         results: list[Result | None] = [None] * len(instances)
         threads = torch.get_num_threads()
         torch.set_num_threads(p.threads)
         try:
             with torch.random.fork_rng():
-                torch.manual_seed(seed)
                 for idx in groups.values():
                     g0 = time.perf_counter()
-                    # the batch must fit the chunk: instances x augment (x starts for multistart)
+                    torch.manual_seed(seed)
+                    path = self.path_for(instances[idx[0]])
+                    policy, meta = load_policy(str(path))
+                    env = _env(meta["env_name"])
                     n = instances[idx[0]].n
-                    per = p.augment * (n if mode == "multistart" else 1)
-                    step = max(1, p.chunk // per)
+                    # one forward pass holds instances x augment (x starts for multistart)
+                    step = max(1, p.chunk // (p.augment * (n if mode == "multistart" else 1)))
+                    deadline = g0 + 0.85 * limit
                     sols = []
                     for s in range(0, len(idx), step):
                         part = [instances[k] for k in idx[s:s + step]]
                         td, _ = to_tensordict(part)
-                        deadline = start + 0.9 * limit
                         _, actions = decode(policy, env, td, mode, p.samples, p.augment, p.chunk, deadline)
                         sols += [actions_to_solution(inst, a) for inst, a in zip(part, actions)]
                     per_inst = (time.perf_counter() - g0) / len(idx)
                     for k, sol in zip(idx, sols):
-                        results[k] = Result(sol, "feasible", per_inst, solver=self.name,
-                                            threads=p.threads,
-                                            info={"checkpoint": str(self.path), "decode": mode,
-                                                  "augment": p.augment,
+                        results[k] = Result(sol, "feasible", per_inst, solver=self.name, threads=p.threads,
+                                            info={"checkpoint": str(path), "decode": mode, "augment": p.augment,
                                                   "samples": p.samples if mode == "sampling" else 1,
                                                   "batch": len(idx)})
         finally:
             torch.set_num_threads(threads)
-        if len(instances) == 1:
-            results[0].runtime = time.perf_counter() - start  # type: ignore[union-attr]
         return results  # type: ignore[return-value]
 
 
