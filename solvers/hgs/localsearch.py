@@ -170,6 +170,29 @@ def _eval2(SA, na, ra, SB, nb, rb, old, caps, pc, ptw, R, L, F, D, dem, ready, d
 
 
 @njit(cache=True, inline="always")
+def _quick2(dist_a, load_a, cap_a, dist_b, load_b, cap_b, old, pc, has_tw, out):
+    """O(1) screen of an inter-route move from its new distances and loads.
+
+    0: not improving; 1: improving (exact without time windows, cost in out[0]);
+    2: passes the distance bound, needs the full time-warp evaluation.
+    """
+    if dist_a + dist_b >= old - EPS:
+        return 0
+    if has_tw:
+        return 2
+    ca = dist_a
+    if load_a > cap_a + 1e-9:
+        ca += (load_a - cap_a) * pc
+    cb = dist_b
+    if load_b > cap_b + 1e-9:
+        cb += (load_b - cap_b) * pc
+    if ca + cb < old - EPS:
+        out[0] = ca + cb
+        return 1
+    return 0
+
+
+@njit(cache=True, inline="always")
 def _add(S, ns, r, a, b, rev):
     if a > b:
         return ns
@@ -231,6 +254,10 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
         old = cost[ru]
     else:
         old = cost[ru] + cost[rv]
+    tot_a = F[ru, Lu + 1, _CUMD]
+    tot_b = F[rv, Lv + 1, _CUMD]
+    ld_a = F[ru, Lu + 1, _CUML]
+    ld_b = F[rv, Lv + 1, _CUML]
     # --- relocate / Or-opt: segment i..i+k-1 of ru after position j of rv
     for k in range(1, max_seg + 1):
         e = i + k - 1
@@ -256,6 +283,23 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                     SA[7, 0] = na
                     return 1
             else:
+                seg_load = F[ru, e, _CUML] - F[ru, i, _CUML] + dem[R[ru, i]]
+                if rev == 0:
+                    first = R[ru, i]
+                    last = R[ru, e]
+                    seg_d = F[ru, e, _CUMD] - F[ru, i, _CUMD]
+                else:
+                    first = R[ru, e]
+                    last = R[ru, i]
+                    seg_d = F[ru, e, _CUMR] - F[ru, i, _CUMR]
+                dist_a = tot_a - (F[ru, e + 1, _CUMD] - F[ru, i - 1, _CUMD]) + D[R[ru, i - 1], R[ru, e + 1]]
+                vj = R[rv, j]
+                yj = R[rv, j + 1]
+                dist_b = tot_b - D[vj, yj] + D[vj, first] + seg_d + D[last, yj]
+                q = _quick2(dist_a, ld_a - seg_load, caps[ru], dist_b, ld_b + seg_load, caps[rv], old, pc, has_tw,
+                            out)
+                if q == 0:
+                    continue
                 na = 0
                 na = _add(SA, na, ru, 0, i - 1, 0)
                 na = _add(SA, na, ru, e + 1, Lu + 1, 0)
@@ -263,7 +307,8 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                 nb = _add(SB, nb, rv, 0, j, 0)
                 nb = _add(SB, nb, ru, i, e, rev)
                 nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
-                if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+                if q == 1 or _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv,
+                                    has_tw, out):
                     SA[7, 0] = na
                     SB[7, 0] = nb
                     return 2
@@ -297,6 +342,16 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                         SA[7, 0] = na
                         return 1
                 else:
+                    load_u = F[ru, e1, _CUML] - F[ru, i, _CUML] + dem[R[ru, i]]
+                    load_v = F[rv, e2, _CUML] - F[rv, j, _CUML] + dem[R[rv, j]]
+                    dist_a = (tot_a - (F[ru, e1 + 1, _CUMD] - F[ru, i - 1, _CUMD]) + D[R[ru, i - 1], R[rv, j]]
+                              + (F[rv, e2, _CUMD] - F[rv, j, _CUMD]) + D[R[rv, e2], R[ru, e1 + 1]])
+                    dist_b = (tot_b - (F[rv, e2 + 1, _CUMD] - F[rv, j - 1, _CUMD]) + D[R[rv, j - 1], R[ru, i]]
+                              + (F[ru, e1, _CUMD] - F[ru, i, _CUMD]) + D[R[ru, e1], R[rv, e2 + 1]])
+                    q = _quick2(dist_a, ld_a - load_u + load_v, caps[ru], dist_b, ld_b - load_v + load_u, caps[rv],
+                                old, pc, has_tw, out)
+                    if q == 0:
+                        continue
                     na = 0
                     na = _add(SA, na, ru, 0, i - 1, 0)
                     na = _add(SA, na, rv, j, e2, 0)
@@ -305,7 +360,8 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                     nb = _add(SB, nb, rv, 0, j - 1, 0)
                     nb = _add(SB, nb, ru, i, e1, 0)
                     nb = _add(SB, nb, rv, e2 + 1, Lv + 1, 0)
-                    if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+                    if q == 1 or _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due,
+                                        serv, has_tw, out):
                         SA[7, 0] = na
                         SB[7, 0] = nb
                         return 2
@@ -326,18 +382,40 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
             SA[7, 0] = na
             return 1
         return 0
+    pre_la = F[ru, i, _CUML]
+    pre_lb = F[rv, j, _CUML]
+    q = 0
     if not (i == Lu and j == Lv):
+        dist_a = F[ru, i, _CUMD] + D[R[ru, i], R[rv, j + 1]] + tot_b - F[rv, j + 1, _CUMD]
+        dist_b = F[rv, j, _CUMD] + D[R[rv, j], R[ru, i + 1]] + tot_a - F[ru, i + 1, _CUMD]
+        q = _quick2(dist_a, pre_la + ld_b - pre_lb, caps[ru], dist_b, pre_lb + ld_a - pre_la, caps[rv], old, pc,
+                    has_tw, out)
+    if q != 0:
         na = 0
         na = _add(SA, na, ru, 0, i, 0)
         na = _add(SA, na, rv, j + 1, Lv + 1, 0)
         nb = 0
         nb = _add(SB, nb, rv, 0, j, 0)
         nb = _add(SB, nb, ru, i + 1, Lu + 1, 0)
-        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+        if q == 1 or _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw,
+                            out):
             SA[7, 0] = na
             SB[7, 0] = nb
             return 2
+    q = 0
     if not (j == 0 and i == Lu):
+        if j >= 1:
+            dist_a = F[ru, i, _CUMD] + D[R[ru, i], R[rv, j]] + (F[rv, j, _CUMR] - F[rv, 1, _CUMR]) + D[R[rv, 1], 0]
+        else:
+            dist_a = F[ru, i, _CUMD] + D[R[ru, i], 0]
+        if i < Lu:
+            dist_b = (D[0, R[ru, Lu]] + (F[ru, Lu, _CUMR] - F[ru, i + 1, _CUMR]) + D[R[ru, i + 1], R[rv, j + 1]]
+                      + tot_b - F[rv, j + 1, _CUMD])
+        else:
+            dist_b = D[0, R[rv, j + 1]] + tot_b - F[rv, j + 1, _CUMD]
+        q = _quick2(dist_a, pre_la + pre_lb, caps[ru], dist_b, ld_a - pre_la + ld_b - pre_lb, caps[rv], old, pc,
+                    has_tw, out)
+    if q != 0:
         na = 0
         na = _add(SA, na, ru, 0, i, 0)
         na = _add(SA, na, rv, 1, j, 1)
@@ -346,7 +424,8 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
         nb = _add(SB, nb, rv, 0, 0, 0)
         nb = _add(SB, nb, ru, i + 1, Lu, 1)
         nb = _add(SB, nb, rv, j + 1, Lv + 1, 0)
-        if _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+        if q == 1 or _eval2(SA, na, ru, SB, nb, rv, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw,
+                            out):
             SA[7, 0] = na
             SB[7, 0] = nb
             return 2
