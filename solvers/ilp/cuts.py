@@ -162,8 +162,12 @@ def subtour_cuts(w: np.ndarray, target: float = 2.0, exact: bool = True, max_cut
 
 # ---------------------------------------------------------------- capacity cuts
 def capacity_cuts(w: np.ndarray, demands: np.ndarray, capacity: float, depot: int = 0,
-                  max_cuts: int = 100) -> list[tuple[np.ndarray, int]]:
+                  max_cuts: int = 100, fleet: np.ndarray | None = None) -> list[tuple[np.ndarray, int]]:
     """Customer sets ``S`` with ``w(δ(S)) < 2·ceil(d(S)/Q)`` (rounded capacity inequalities).
+
+    With a heterogeneous ``fleet`` (capacities), the right-hand side is the least
+    number of vehicles whose largest capacities add up to ``d(S)``, which is at
+    least ``ceil(d(S) / Q_max)``.
 
     Heuristic separation (as CVRPSEP's first stages): connected components of the
     customer support graph, components at thresholds, and greedy growth from every
@@ -176,11 +180,17 @@ def capacity_cuts(w: np.ndarray, demands: np.ndarray, capacity: float, depot: in
     dem = demands[cust].astype(float)
     deg = w[cust].sum(axis=1)  # w(δ(i)) per customer
     found: dict[bytes, tuple[np.ndarray, int]] = {}
+    reach = np.cumsum(np.sort(np.asarray(fleet, dtype=float))[::-1]) if fleet is not None else None
+
+    def vehicles(load: float) -> int:
+        if reach is None:
+            return math.ceil(load / capacity - 1e-9)
+        return int(np.searchsorted(reach, load - 1e-9)) + 1
 
     def check(local: np.ndarray) -> None:
         if local.size == 0:
             return
-        need = math.ceil(float(dem[local].sum()) / capacity - 1e-9)
+        need = vehicles(float(dem[local].sum()))
         inside = float(wc[np.ix_(local, local)].sum()) / 2.0
         cut = float(deg[local].sum()) - 2.0 * inside
         if cut < 2.0 * need - EPS:
@@ -213,7 +223,7 @@ def capacity_cuts(w: np.ndarray, demands: np.ndarray, capacity: float, depot: in
             in_s[j] = True
             members.append(j)
             conn += wc[j]
-            need = math.ceil(load / capacity - 1e-9)
+            need = vehicles(load)
             if cut < 2.0 * need - EPS:
                 s = np.sort(cust[np.array(members)])
                 found.setdefault(s.tobytes(), (s, need))

@@ -248,15 +248,17 @@ def solve_gsec(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
 
 
 def _capacity_rows(blocks: list[_Block], inst: Instance, x: np.ndarray) -> list[Row]:
-    """Rounded capacity cuts on the fleet-aggregated arcs, with the largest capacity.
+    """Rounded capacity cuts on the fleet-aggregated arcs.
 
     Every customer leaves exactly once over all vehicles, so
-    ``sum_k x_k(A(S)) <= |S| - ceil(d(S) / Q_max)`` is valid.
+    ``sum_k x_k(A(S)) <= |S| - k(S)`` is valid, with ``k(S)`` the least number of
+    vehicles (largest first) whose capacities add up to ``d(S)``.
     """
     assert inst.demands is not None and inst.vehicle_capacities is not None
     w = sum(b.support(x) for b in blocks)
     rows: list[Row] = []
-    for s, need in sep.capacity_cuts(w, inst.demands, float(inst.vehicle_capacities.max()), inst.depot):
+    caps = inst.vehicle_capacities
+    for s, need in sep.capacity_cuts(w, inst.demands, float(caps.max()), inst.depot, fleet=caps):
         cols = np.concatenate([b.idx[np.ix_(s, s)][~np.eye(s.size, dtype=bool)] for b in blocks])
         rows.append((cols, np.ones(cols.size), -np.inf, float(s.size - need)))
     return rows
