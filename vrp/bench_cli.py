@@ -78,6 +78,23 @@ def _parse_options(items: list[str], solvers: list[str]) -> dict[str, dict[str, 
     return out
 
 
+def _checkpoint_variants(solver: Any, variants: frozenset[str]) -> frozenset[str]:
+    """The problems a checkpoint solver holds checkpoints for (``am:50`` -> tsp and cvrp if both ship)."""
+    problem = getattr(solver, "problem", None)
+    if isinstance(problem, str):
+        return frozenset({problem}) & variants or variants
+    paths = getattr(solver, "paths", None)
+    if not isinstance(paths, dict):
+        return variants
+    found = {k for k in paths if isinstance(k, str)}
+    if None in paths:
+        try:
+            found.add(str(solver.meta(None)["problem"]))
+        except Exception:  # an unreadable checkpoint: its runs report the error
+            return variants
+    return frozenset(found) & variants or variants
+
+
 def supported_variants(names: list[str], families: list[str] | None = None,
                        options: dict[str, dict[str, str]] | None = None) -> dict[str, frozenset[str]]:
     """The variants each named solver can run, for :func:`vrp.bench.run_sweep`'s ``supports``.
@@ -96,9 +113,8 @@ def supported_variants(names: list[str], families: list[str] | None = None,
             variants = spec.variants
             if options.get(name) or spec.takes_argument:
                 solver = solvers.get(name, fam, options.get(name))
-                problem = getattr(solver, "problem", None) if spec.takes_argument else None
-                if isinstance(problem, str) and problem in variants:
-                    variants = frozenset({problem})
+                if spec.takes_argument:
+                    variants = _checkpoint_variants(solver, variants)
             out[name] = out.get(name, frozenset()) | variants
     return out
 
