@@ -54,4 +54,15 @@ register(SolverSpec(
     "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True))
 
+register(SolverSpec(
+    "ilp", NETWORK, "solvers.network.ilp:NetworkILP", frozenset({"flows"}),
+    "flow admission + routing MIP: path-based over k shortest paths, or exact arc-flow (small), HiGHS",
+    requires=("pulp", "highspy")))
+register(SolverSpec(
+    "ga", NETWORK, "solvers.network.ga:NetworkGA", frozenset({"flows"}),
+    "genetic algorithm over k candidate paths per flow, repair decoder guided by Lagrangian prices"))
+register(SolverSpec(
+    "greedy", NETWORK, "solvers.network.greedy:NetworkGreedy", frozenset({"flows"}),
+    "admit by priority x demand on the shortest residual path"))
+
 __all__ = ["ALL_ROUTING", "NETWORK", "ROUTING", "SolverSpec", "get", "names", "register", "spec", "specs"]
