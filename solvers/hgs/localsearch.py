@@ -268,6 +268,28 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                 if j >= i - 1 and j <= e:
                     if not (j == i - 1 and rev == 1):
                         continue
+                if not has_tw:
+                    # O(1) distance change; the load of the route does not change
+                    pn = R[ru, i - 1]
+                    nn = R[ru, e + 1]
+                    if rev == 0:
+                        first = R[ru, i]
+                        last = R[ru, e]
+                        inner = 0.0
+                    else:
+                        first = R[ru, e]
+                        last = R[ru, i]
+                        inner = (F[ru, e, _CUMR] - F[ru, i, _CUMR]) - (F[ru, e, _CUMD] - F[ru, i, _CUMD])
+                    vj = R[ru, j]
+                    yj = R[ru, j + 1]
+                    if j == i - 1:
+                        delta = -D[pn, R[ru, i]] - D[R[ru, e], nn] + D[pn, first] + D[last, nn] + inner
+                    else:
+                        delta = (-D[pn, R[ru, i]] - D[R[ru, e], nn] + D[pn, nn]
+                                 - D[vj, yj] + D[vj, first] + D[last, yj] + inner)
+                    if delta >= -EPS:
+                        continue
+                    out[0] = old + delta
                 na = 0
                 if j < i:
                     na = _add(SA, na, ru, 0, j, 0)
@@ -279,7 +301,8 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                     na = _add(SA, na, ru, e + 1, j, 0)
                     na = _add(SA, na, ru, i, e, rev)
                     na = _add(SA, na, ru, j + 1, Lu + 1, 0)
-                if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+                if not has_tw or _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw,
+                                        out):
                     SA[7, 0] = na
                     return 1
             else:
@@ -323,6 +346,27 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                 if e2 > Lv:
                     break
                 if same:
+                    if not has_tw:
+                        if e1 < j:
+                            a1, b1, a2, b2 = i, e1, j, e2
+                        elif e2 < i:
+                            a1, b1, a2, b2 = j, e2, i, e1
+                        else:
+                            continue
+                        # first block a1..b1, second a2..b2 (a2 > b1); swap them
+                        p1 = R[ru, a1 - 1]
+                        n2 = R[ru, b2 + 1]
+                        if b1 + 1 == a2:
+                            delta = (-D[p1, R[ru, a1]] - D[R[ru, b1], R[ru, a2]] - D[R[ru, b2], n2]
+                                     + D[p1, R[ru, a2]] + D[R[ru, b2], R[ru, a1]] + D[R[ru, b1], n2])
+                        else:
+                            delta = (-D[p1, R[ru, a1]] - D[R[ru, b1], R[ru, b1 + 1]] - D[R[ru, a2 - 1], R[ru, a2]]
+                                     - D[R[ru, b2], n2]
+                                     + D[p1, R[ru, a2]] + D[R[ru, b2], R[ru, b1 + 1]] + D[R[ru, a2 - 1], R[ru, a1]]
+                                     + D[R[ru, b1], n2])
+                        if delta >= -EPS:
+                            continue
+                        out[0] = old + delta
                     na = 0
                     if e1 < j:
                         na = _add(SA, na, ru, 0, i - 1, 0)
@@ -338,7 +382,8 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
                         na = _add(SA, na, ru, e1 + 1, Lu + 1, 0)
                     else:
                         continue
-                    if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
+                    if not has_tw or _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv,
+                                            has_tw, out):
                         SA[7, 0] = na
                         return 1
                 else:
@@ -377,6 +422,20 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
             na = _add(SA, na, ru, j + 1, i, 1)
             na = _add(SA, na, ru, i + 1, Lu + 1, 0)
         else:
+            return 0
+        if not has_tw:
+            a = min(i, j)
+            b = max(i, j)
+            ra = R[ru, a]
+            ra1 = R[ru, a + 1]
+            rb = R[ru, b]
+            rb1 = R[ru, b + 1]
+            delta = (-D[ra, ra1] - D[rb, rb1] + D[ra, rb] + D[ra1, rb1]
+                     + (F[ru, b, _CUMR] - F[ru, a + 1, _CUMR]) - (F[ru, b, _CUMD] - F[ru, a + 1, _CUMD]))
+            if delta < -EPS:
+                out[0] = old + delta
+                SA[7, 0] = na
+                return 1
             return 0
         if _eval1(SA, na, ru, old, caps, pc, ptw, R, L, F, D, dem, ready, due, serv, has_tw, out):
             SA[7, 0] = na

@@ -120,6 +120,7 @@ class SubPopulation:
         self.n = n
         self.members: list[Individual] = []
         self.prox = np.zeros((0, 0))
+        self._fit: tuple[float, float, np.ndarray] | None = None  # (pc, ptw, fitness), reset on change
 
     def __len__(self) -> int:
         return len(self.members)
@@ -143,13 +144,17 @@ class SubPopulation:
         prox[:k, k] = d
         self.prox = prox
         self.members.append(ind)
+        self._fit = None
 
     def remove(self, idx: int) -> None:
         del self.members[idx]
         self.prox = np.delete(np.delete(self.prox, idx, axis=0), idx, axis=1)
+        self._fit = None
 
     def fitness(self, pc: float, ptw: float) -> np.ndarray:
         """Biased fitness (lower is better): cost rank + (1 - elite/size) diversity rank."""
+        if self._fit is not None and self._fit[0] == pc and self._fit[1] == ptw:
+            return self._fit[2]
         k = len(self.members)
         if k == 1:
             return np.zeros(1)
@@ -162,7 +167,9 @@ class SubPopulation:
         div_rank = np.empty(k)
         div_rank[np.argsort(-div, kind="stable")] = np.arange(k) / (k - 1)
         elite = min(self.params.nb_elite, k)
-        return cost_rank + (1.0 - elite / k) * div_rank
+        fit = cost_rank + (1.0 - elite / k) * div_rank
+        self._fit = (pc, ptw, fit)
+        return fit
 
     def survivors(self, pc: float, ptw: float) -> None:
         """Remove clones first, then the worst biased fitness, down to ``pop_size``."""
