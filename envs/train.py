@@ -183,12 +183,15 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     env = make_env(cfg.problem, cfg.size, cfg.distribution, cfg.seed)
     env.check_solution = False
     policy_kwargs = {**(AM_POLICY if cfg.model == "am" else POMO_POLICY), **cfg.policy_kwargs}
-    policy = make_policy(cfg.model, ENV_NAMES[cfg.problem], policy_kwargs)
+    init = None
     if cfg.init:
         init = torch.load(cfg.init, map_location="cpu", weights_only=True)
-        if init.get("problem") != cfg.problem or init.get("model") != cfg.model:
-            raise ValueError(f"--init: {cfg.init} is a {init.get('model')} {init.get('problem')} checkpoint, "
-                             f"not {cfg.model} {cfg.problem}")
+        if init.get("problem") != cfg.problem:
+            raise ValueError(f"--init: {cfg.init} is a {init.get('problem')} checkpoint, not {cfg.problem}")
+        # the architecture follows the initial weights (e.g. POMO training of an AM policy)
+        policy_kwargs = {**dict(init["policy_kwargs"]), **cfg.policy_kwargs}
+    policy = make_policy(cfg.model, ENV_NAMES[cfg.problem], policy_kwargs)
+    if init is not None:
         policy.load_state_dict(init["state_dict"])
     common = {"batch_size": cfg.batch_size, "val_batch_size": min(cfg.batch_size * 2, 1024),
               "train_data_size": cfg.train_size, "val_data_size": cfg.val_size,
@@ -204,6 +207,8 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
             "policy_kwargs": policy_kwargs, "normalisation": NORMALISATION,
             "command": cfg.command or f"vrp train {_cfg_args(cfg)}", "seed": cfg.seed, "lr": cfg.lr,
             "batch_size": cfg.batch_size, "train_size": cfg.train_size, "init": cfg.init or "",
+            "init_samples_seen": int(init.get("samples_seen", 0)) if init else 0,
+            "init_command": str(init.get("command", "")) if init else "",
             "versions": _versions()}
     tracker = _tracker_class()(cfg, meta, val_instances, env)
     progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress
