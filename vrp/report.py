@@ -241,8 +241,10 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=colors[s], marker="o", label=s) for s in solvers]
-    if handles:
-        fig.legend(handles=handles, loc="lower right", fontsize=8, ncol=1 if len(panels) % cols else len(solvers))
+    if handles and len(panels) % cols:
+        fig.legend(handles=handles, loc="lower right", fontsize=8)  # in the empty panel slot
+    elif handles:
+        fig.axes[0].legend(handles=handles, fontsize=7)  # every solver, also those absent from panel 1
     fig.suptitle("Gap vs runtime (dots: single runs; labelled points: mean per time limit)", fontsize=10)
     fig.tight_layout()
     out = Path(path)
