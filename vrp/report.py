@@ -206,6 +206,8 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
     One panel per instance group (up to six; more are pooled into one panel), so that
     a solver's mean is never taken over instances another solver did not run.
     """
+    from matplotlib.ticker import NullFormatter
+
     groups = list(dict.fromkeys(r.get("group") or "" for r in rows))
     panels = groups if 1 < len(groups) <= 6 else ["all instances"]
     solvers = list(dict.fromkeys(r["solver"] for r in rows))
@@ -233,6 +235,7 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
                 ax.annotate(f"{fmt_time_limit(tl)}s", (x, y), textcoords="offset points", xytext=(4, 4),
                             fontsize=7, color=colors[s])
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # narrow ranges would label every minor tick
         ax.set_xlabel("mean runtime per instance (s, log scale)")
         ax.set_ylabel("mean gap to reference (%)")
         ax.set_title(panel, fontsize=10)
