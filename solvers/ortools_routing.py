@@ -47,7 +47,7 @@ _BIG = 10**12  # cost of an arc that must never be used (dummy end -> anything)
 
 
 @dataclass
-class Params:
+class OrtoolsParams:
     """Parameters of the ``ortools`` solver.
 
     Attributes
@@ -157,7 +157,7 @@ def ffd_bins(demands: np.ndarray, capacity: float) -> int:
     return max(1, len(loads))
 
 
-def fleet_size(instance: Instance, params: Params) -> int:
+def fleet_size(instance: Instance, params: OrtoolsParams) -> int:
     """Vehicles given to OR-Tools for this instance."""
     if instance.variant in ("tsp", "atsp", "op", "pctsp"):
         return 1
@@ -181,10 +181,10 @@ class OrtoolsSolver(BaseSolver):
     name = "ortools"
     iteration_option = "solution_limit"
     variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"})
-    Params = Params
+    Params = OrtoolsParams
 
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
-        p: Params = self.params
+        p: OrtoolsParams = self.params
         tracer = Tracer(instance.sense, start=start, callback=self.progress)
         margin = max(0.05, 0.01 * time_limit)  # room for translating the answer back
         if p.first_solution_strategy != "AUTO":
@@ -212,7 +212,7 @@ class OrtoolsSolver(BaseSolver):
         return Result(None, status, tracer.elapsed(), trace=tracer.trace, info=info)
 
     @staticmethod
-    def _attempt(instance: Instance, p: Params, fss: str, tracer: Tracer,
+    def _attempt(instance: Instance, p: OrtoolsParams, fss: str, tracer: Tracer,
                  seconds: float) -> tuple[list[tuple[int, ...]] | None, _Model, int]:
         model = _Model(instance, p)
         routing, manager = model.routing, model.manager
@@ -247,7 +247,7 @@ class OrtoolsSolver(BaseSolver):
 class _Model:
     """Translation of one instance into a RoutingModel (and back)."""
 
-    def __init__(self, inst: Instance, p: Params) -> None:
+    def __init__(self, inst: Instance, p: OrtoolsParams) -> None:
         self.inst = inst
         self.variant = v = inst.variant
         n = inst.n
@@ -406,3 +406,6 @@ class _Model:
         if not nonempty:
             raise SolverError("ortools returned no route for an instance with customers")
         return nonempty
+
+
+Params = OrtoolsParams  # the name the registry and users look for

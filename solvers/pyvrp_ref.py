@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -47,7 +49,7 @@ _FAR = 10**12  # an arc that must never be used (dummy end depot -> anything)
 
 
 @dataclass
-class Params:
+class PyvrpParams:
     """Parameters of the ``pyvrp`` solver.
 
     Attributes
@@ -100,23 +102,23 @@ class PyvrpSolver(BaseSolver):
     name = "pyvrp"
     iteration_option = "max_iterations"
     variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp", "op"})
-    Params = Params
+    Params = PyvrpParams
 
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
-        p: Params = self.params
+        p: PyvrpParams = self.params
         tracer = Tracer(instance.sense, start=start, callback=self.progress)
         data, order, scale, to_objective = build(instance, p)
         margin = max(0.05, 0.01 * time_limit)
         remaining = time_limit - tracer.elapsed() - margin
         if remaining <= 0:
             return Result(None, "timeout", tracer.elapsed(), trace=tracer.trace, threads=1)
-        stop = MaxRuntime(remaining)
+        stop: Any = MaxRuntime(remaining)
         if p.max_iterations is not None:
             stop = MultipleCriteria([MaxRuntime(remaining), MaxIterations(p.max_iterations)])
         offset = tracer.elapsed()
         # PyVRP caps its penalty per unit of excess load/time; with finely scaled float
         # distances the default cap (1e5) is below one arc's cost, so raise it with them.
-        mat = data.distance_matrices()[0]
+        mat = np.asarray(data.distance_matrices()[0])
         top = float(mat[mat < _FAR].max())
         params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=max(1e5, 10.0 * top)))
         with warnings.catch_warnings():
@@ -146,7 +148,7 @@ def _offer_at(tracer: Tracer, seconds: float, value: float) -> None:
             tracer.callback(seconds, float(value))
 
 
-def build(inst: Instance, p: Params) -> tuple[pyvrp.ProblemData, list[int], float, object]:
+def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int], float, Callable[[float], float]]:
     """Our instance as a ``ProblemData``; returns (data, node of each location, scale, cost->objective)."""
     v = inst.variant
     depot = inst.depot
@@ -230,9 +232,9 @@ def build(inst: Instance, p: Params) -> tuple[pyvrp.ProblemData, list[int], floa
         vtypes = [pyvrp.VehicleType(num_available=1, **common)]
 
     data = pyvrp.ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=vtypes,
-                             distance_matrices=[dist], duration_matrices=[duration])
+                             distance_matrices=[dist], duration_matrices=[duration])  # type: ignore[list-item]
 
-    total_prize = float(inst.prizes.sum()) if v == "op" else 0.0
+    total_prize = float(inst.prizes.sum()) if inst.prizes is not None and v == "op" else 0.0
 
     def to_objective(cost: float) -> float:
         if v == "op":
@@ -261,3 +263,6 @@ def translate_back(inst: Instance, best: pyvrp.Solution, order: list[int]) -> li
     if v in ("tsp", "atsp", "op"):
         return got[:1] or [()]
     return got
+
+
+Params = PyvrpParams  # the name the registry and users look for

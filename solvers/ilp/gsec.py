@@ -255,7 +255,7 @@ def _capacity_rows(blocks: list[_Block], inst: Instance, x: np.ndarray) -> list[
     vehicles (largest first) whose capacities add up to ``d(S)``.
     """
     assert inst.demands is not None and inst.vehicle_capacities is not None
-    w = sum(b.support(x) for b in blocks)
+    w = np.sum([b.support(x) for b in blocks], axis=0)
     rows: list[Row] = []
     caps = inst.vehicle_capacities
     for s, need in sep.capacity_cuts(w, inst.demands, float(caps.max()), inst.depot, fleet=caps):

@@ -78,7 +78,7 @@ def warm_tour(instance: Instance, seconds: float) -> list[int]:
     try:
         from solvers.ortools_routing import OrtoolsSolver
     except ImportError:  # pragma: no cover - ortools is a core dependency
-        OrtoolsSolver = None  # noqa: N806
+        OrtoolsSolver = None  # type: ignore[assignment,misc]  # noqa: N806
     if OrtoolsSolver is not None and seconds >= 0.1 and instance.n > 3:
         plain = Instance(name=instance.name, distances=d, depot=depot)
         res = OrtoolsSolver().solve(plain, time_limit=seconds)
@@ -124,14 +124,14 @@ def patch(d: np.ndarray, cycles: list[list[int]], symmetric: bool) -> list[int]:
             e = np.roll(c, -1)
             # remove (a_i, b_i) and (c_j, e_j); add (a_i, e_j) and (c_j, b_i): keeps direction
             delta = d[a][:, e] + d[c][:, b].T - d[a, b][:, None] - d[c, e][None, :]
-            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-            if delta[i, j] < best[0]:
-                best = (float(delta[i, j]), k, int(i), int(j), False)
+            p, q = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            if delta[p, q] < best[0]:
+                best = (float(delta[p, q]), k, int(p), int(q), False)
             if symmetric:  # the other cycle reversed: add (a_i, c_j) and (e_j, b_i)
                 delta = d[a][:, c] + d[e][:, b].T - d[a, b][:, None] - d[c, e][None, :]
-                i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-                if delta[i, j] < best[0]:
-                    best = (float(delta[i, j]), k, int(i), int(j), True)
+                p, q = np.unravel_index(int(np.argmin(delta)), delta.shape)
+                if delta[p, q] < best[0]:
+                    best = (float(delta[p, q]), k, int(p), int(q), True)
         _, k, i, j, rev = best
         other = cyc[k]
         m = len(other)

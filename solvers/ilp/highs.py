@@ -18,7 +18,7 @@ import numpy as np
 try:
     import highspy
 except ImportError:  # pragma: no cover - exercised only without highspy
-    highspy = None
+    highspy = None  # type: ignore[assignment]
 
 INF = float("inf")
 

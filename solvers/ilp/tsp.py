@@ -140,12 +140,12 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     ints = integral(d)
     info: dict[str, Any] = {"method": "dfj-fractional", "lp_rounds": 0, "mip_rounds": 0, "cuts": 0}
     if n <= 3:
-        tour = list(range(n))
-        tour = tour[depot:] + tour[:depot]
-        if directed and n == 3 and tour_cost(d, [tour[0], tour[2], tour[1]]) < tour_cost(d, tour):
-            tour = [tour[0], tour[2], tour[1]]
-        tracer.offer(tour_cost(d, tour))
-        return Outcome(tour, "optimal", tour_cost(d, tour), info)
+        small = list(range(n))
+        small = small[depot:] + small[:depot]
+        if directed and n == 3 and tour_cost(d, [small[0], small[2], small[1]]) < tour_cost(d, small):
+            small = [small[0], small[2], small[1]]
+        tracer.offer(tour_cost(d, small))
+        return Outcome(small, "optimal", tour_cost(d, small), info)
 
     # Warm start: a few percent of the budget on a heuristic tour.
     budget = warm_seconds if warm_seconds is not None else min(0.05 * clock.left(), 0.005 * n + 0.3)

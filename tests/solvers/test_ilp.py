@@ -10,9 +10,9 @@ import pytest
 import solvers
 from envs.generate import PROBLEMS, generate
 from tests.bruteforce import optimum
-from vrp.data import bks
+from vrp.data import bks, reference_solution
 from vrp.evaluate import evaluate
-from vrp.io import read
+from vrp.io import read, read_solution
 from vrp.model import Instance, InstanceError
 from vrp.result import SolverError
 
@@ -58,18 +58,29 @@ def test_cbc_backend_equals_brute_force(variant: str) -> None:
     _check_exact(generate(variant, _size(variant), seed=22), solver="cbc")
 
 
-@pytest.mark.parametrize(("name", "limit"), [("berlin52", 20.0), ("ftv33", 20.0), ("P-n16-k8", 4.0)])
+def _reference_objective(name: str, inst: Instance) -> float:
+    """The evaluator's objective of the shipped best-known solution (or BKS.csv's value)."""
+    path = reference_solution(name)
+    if path is None:
+        return bks(name).value
+    score = evaluate(inst, read_solution(path, inst))
+    assert score.feasible and score.objective == bks(name).value
+    return score.objective
+
+
+@pytest.mark.parametrize(("name", "limit"), [("berlin52", 20.0), ("ftv33", 20.0), ("P-n16-k8", 4.0),
+                                             ("kroA100", 1.5)])
 def test_bound_never_better_than_bks(name: str, limit: float) -> None:
     inst = read(name)
-    ref = bks(name)
+    ref = _reference_objective(name, inst)
     res = _ilp().solve(inst, time_limit=limit, seed=0)
     assert res.solution is not None and res.bound is not None
     score = evaluate(inst, res.solution)
     assert score.feasible
-    assert res.bound <= ref.value + 1e-6, (name, res.bound, ref.value)
+    assert res.bound <= ref + 1e-6, (name, res.bound, ref)
     assert res.bound <= score.objective + 1e-6
     if res.status == "optimal":
-        assert score.objective == ref.value and res.bound == ref.value
+        assert score.objective == ref and res.bound == ref
     else:
         assert res.bound < score.objective
 
@@ -94,6 +105,18 @@ def test_time_limit_on_an_instance_too_big_to_prove() -> None:
     assert score.feasible
     assert res.bound is None or res.bound < score.objective
     assert res.bound is None or res.bound <= bks("pcb442").value
+
+
+def test_timeout_reports_the_lp_bound() -> None:
+    inst = read("kroA200")
+    limit = 3.0
+    res = _ilp().solve(inst, time_limit=limit, seed=0)
+    assert res.runtime <= limit + max(0.05 * limit, 0.5)
+    score = evaluate(inst, res.solution)
+    assert score.feasible and res.bound is not None
+    assert res.bound <= bks("kroA200").value <= score.objective
+    if res.status != "optimal":
+        assert res.status == "feasible" and res.bound < score.objective
 
 
 def test_compact_limit_is_named() -> None:
