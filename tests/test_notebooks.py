@@ -24,3 +24,8 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
               if o.get("output_type") == "error"]
     assert not errors, errors
 
+
+
+def test_there_are_three_notebooks() -> None:
+    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_neural_vs_exact.ipynb",
+                                          "03_train_a_policy.ipynb"]
