@@ -10,6 +10,8 @@ loop, which also runs with CBC when HiGHS is missing.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Sequence
 
@@ -21,6 +23,27 @@ except ImportError:  # pragma: no cover - exercised only without highspy
     highspy = None  # type: ignore[assignment]
 
 INF = float("inf")
+
+
+def _silence_banner() -> None:
+    """HiGHS prints its banner on stdout at the first ``Highs()`` of a process; swallow it."""
+    if highspy is None:
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout: nothing to protect
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_silence_banner()
 
 
 def available() -> bool:
