@@ -30,6 +30,7 @@ class Problem:
     hetero: bool
     limited: bool
     single_route: bool
+    angle: np.ndarray | None = None  # polar angle of each node around the depot (None without coordinates)
 
     @property
     def n(self) -> int:
@@ -116,4 +117,8 @@ def build(instance: Instance) -> Problem:
             slots = instance.num_vehicles
             limited = True
         caps = np.full(max(1, slots), cap)
-    return Problem(instance, order, D, dem, ready, due, serv, has_tw, caps, hetero, limited, single)
+    angle = None
+    if instance.coords is not None:
+        xy = np.asarray(instance.coords, float)[order]
+        angle = np.arctan2(xy[:, 1] - xy[0, 1], xy[:, 0] - xy[0, 0])
+    return Problem(instance, order, D, dem, ready, due, serv, has_tw, caps, hetero, limited, single, angle)

@@ -92,12 +92,23 @@ class Params:
 
 
 class Individual:
-    __slots__ = ("nodes", "starts", "dist", "excess", "warp", "succ", "pred", "key")
+    __slots__ = ("nodes", "starts", "dist", "excess", "warp", "succ", "pred", "key", "tour")
 
     def __init__(self, nodes: np.ndarray, starts: np.ndarray, dist: float, excess: float, warp: float,
-                 n: int) -> None:
+                 n: int, angle: np.ndarray | None = None) -> None:
         self.nodes = nodes
         self.starts = starts
+        self.tour = nodes
+        if angle is not None and starts.size > 2:
+            # giant tour for crossover: routes in order of the polar angle of their barycentre
+            # (HGS-CVRP), so that OX inherits groups of neighbouring routes
+            lens = np.diff(starts)
+            keep = np.flatnonzero(lens > 0)
+            if keep.size > 1:
+                ang = angle[nodes]
+                key = np.array([np.arctan2(np.sin(ang[starts[r]:starts[r + 1]]).mean(),
+                                           np.cos(ang[starts[r]:starts[r + 1]]).mean()) for r in keep])
+                self.tour = np.concatenate([nodes[starts[r]:starts[r + 1]] for r in keep[np.argsort(key)]])
         self.dist = dist
         self.excess = excess
         self.warp = warp
@@ -257,7 +268,7 @@ class _Search:
         nodes, starts, dist, excess, warp, _, _ = local_search(
             nodes, starts, pr.caps, pr.hetero, pc, ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv, pr.has_tw,
             self.neigh, self.p.max_segment, self.state)
-        return Individual(nodes, starts, dist, excess, warp, self.n)
+        return Individual(nodes, starts, dist, excess, warp, self.n, self.prob.angle)
 
     def insert(self, ind: Individual) -> None:
         sub = self.feasible if ind.feasible else self.infeasible
@@ -284,7 +295,7 @@ class _Search:
         return pool[a] if fits[a] <= fits[b] else pool[b]
 
     def tour_of(self, ind: Individual) -> np.ndarray:
-        return ind.nodes
+        return ind.tour
 
     def random_tour(self) -> np.ndarray:
         if self.prob.single_route:
