@@ -420,3 +420,23 @@ def test_retry_failed_reruns_errors_and_the_report_keeps_the_latest(tmp_path):
     assert retry.written == 1 and len(read_rows(out)) == 3
     latest = report.load(out)
     assert len(latest) == 2 and latest[-1]["_line"] == 4
+
+
+def test_network_problems_bench_with_their_own_evaluator(tmp_path):
+    from envs.network_generate import generate_flows_problem
+    from vrp.network import write_problem
+
+    path = tmp_path / "net.json"
+    write_problem(path, generate_flows_problem("waxman", nodes=10, flows=20, seed=3))
+    items = resolve([str(path)])
+    assert items[0].family == "network" and items[0].bks is None
+    out = tmp_path / "r.csv"
+    run_sweep(items, ["greedy", "ilp"], [2], [1], out, factory=factory, workers=0)
+    rows = {r["solver"]: r for r in read_rows(out)}
+    assert rows["greedy"]["sense"] == "max" and rows["greedy"]["feasible"] and rows["ilp"]["feasible"]
+    from vrp import report
+
+    done = {r["solver"]: r for r in report.load(out)}
+    best = max(done["greedy"]["objective"], done["ilp"]["objective"])
+    assert done["ilp"]["objective"] == best  # priority-weighted admitted demand: more is better
+    assert done["greedy"]["gap_pct"] == pytest.approx(100 * (best - done["greedy"]["objective"]) / best)
