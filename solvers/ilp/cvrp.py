@@ -192,7 +192,11 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     model.make_integer()
     model.set_mip_gaps(ints)
     status = "feasible"
+    # Cuts from every improving incumbent of a round, not only the last: fewer rounds.
+    pending: list[np.ndarray] = []
+    model.on_incumbent(pending.append)
     while clock.left() > 0.05:
+        pending.clear()
         model.set_time_limit(clock.left())
         mstatus, mobj, mbound, xs = model.solve_mip()
         info["mip_rounds"] += 1
@@ -216,6 +220,12 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
             break
         if not proved:
             break
+        seen = {s.tobytes() for s, _ in found}
+        for xi in pending:
+            for s, need in sep.capacity_cuts(support(xi), q, cap, depot):
+                if s.tobytes() not in seen:
+                    seen.add(s.tobytes())
+                    found.append((s, need))
         model.add_rows(cut_rows(found))
         info["cuts"] += len(found)
     if best is None:
