@@ -428,8 +428,10 @@ def failed_rows(task: Task, status: str, message: str, runtime: float | None = N
     rows = []
     for item in task.items:
         row = _base_row(item, task)
+        # No solution over the whole horizon: the primal integral's worst value.
         row.update(status=status, error=message[:500], feasible=False, solver_version=version,
-                   runtime_s=None if runtime is None else runtime / len(task.items))
+                   runtime_s=None if runtime is None else runtime / len(task.items),
+                   primal_integral=float(task.time_limit))
         rows.append(row)
     return rows
 
