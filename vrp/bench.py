@@ -378,6 +378,8 @@ def complete_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         if r.get("ref") == "bks":
             r["ref_value"] = r.get("bks")
+        if r.get("primal_integral") is None and r.get("status") in ("error", "timeout"):
+            r["primal_integral"] = float(r["time_limit"])  # no solution over the whole horizon
     return rows
 
 
