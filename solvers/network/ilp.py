@@ -69,6 +69,11 @@ class ILPParams:
         Relative MIP gap at which HiGHS stops (default 0: prove optimality).
     threads
         HiGHS threads (default 1).
+    fix_and_solve
+        Share of the time left after the candidates that the path model may spend on an LP-guided start
+        (RINS: fix the variables on which the LP relaxation and the heuristic
+        start agree, solve the rest) before
+        the full MIP; 0 turns it off (default 0.15).
     """
 
     model: str = "auto"
@@ -77,6 +82,7 @@ class ILPParams:
     arc_max_vars: int = 5000
     gap: float = 0.0
     threads: int = 1
+    fix_and_solve: float = 0.15
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -91,6 +97,8 @@ class ILPParams:
             raise ValueError(f"gap: must be in [0, 1), got {self.gap!r}")
         if int(self.threads) != self.threads or self.threads < 1:
             raise ValueError(f"threads: must be a positive integer, got {self.threads!r}")
+        if not 0 <= self.fix_and_solve < 1:
+            raise ValueError(f"fix_and_solve: must be in [0, 1), got {self.fix_and_solve!r}")
 
 
 def _highs(p: ILPParams, time_left: float, integral: bool, *, warm: bool = False, mip: bool = True) -> Any:
@@ -135,13 +143,22 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _margin(prob: Any, nonzeros: int) -> float:
+    """Seconds to keep free for PuLP's model build and our read-back after HiGHS stops."""
+    return 0.1 + 1.5 * getattr(prob, "vrp_overhead", 1e-5 * nonzeros)
+
+
 def _run(prob: Any, solver: Any, tracer_start: float) -> dict[str, Any]:
     """Solve and read HiGHS's own status, objective and dual bound (in our max sense)."""
     import highspy
 
+    t0 = time.perf_counter()
     with _stdout_to_stderr():
         prob.solve(solver)
     h = prob.solverModel
+    # PuLP rebuilds the HiGHS model in Python on every solve: time that HiGHS's own
+    # limit does not see. Remember it so that the next solve leaves room for it.
+    prob.vrp_overhead = max(getattr(prob, "vrp_overhead", 0.0), time.perf_counter() - t0 - h.getRunTime())
     status = h.getModelStatus()
     info = h.getInfo()
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -157,6 +174,43 @@ def _run(prob: Any, solver: Any, tracer_start: float) -> dict[str, Any]:
         "nodes": int(info.mip_node_count),
         "seconds": time.perf_counter() - tracer_start,
     }
+
+
+def _fix_and_solve(prob: Any, y: list[Any], incumbent: list[int], p: ILPParams, integral: bool,
+                   until: float) -> list[int] | None:
+    """RINS-style primal heuristic: fix every variable on which the LP relaxation and the
+    ``incumbent`` agree, solve the MIP left (until ``until``), restore the bounds.
+
+    Returns the indices of the chosen paths, or None. HiGHS's own heuristics improve
+    a start on the full model slowly; the small sub-MIP is solved in seconds.
+    """
+    if until - time.perf_counter() < 0.5:
+        return None
+    relaxed = _run(prob, _highs(p, until - time.perf_counter() - _margin(prob, len(y) * 6), integral, mip=False),
+                   0.0)
+    if not relaxed["optimal"]:
+        return None
+    lp = [float(v.varValue or 0.0) for v in y]
+    inc = np.zeros(len(y))
+    inc[incumbent] = 1.0
+    fixed = []
+    for v, x, z in zip(y, lp, inc.tolist()):
+        if abs(x - z) <= 1e-6:
+            fixed.append(v)
+            v.lowBound = v.upBound = int(z)
+    try:
+        for v, z in zip(y, inc.tolist()):
+            v.setInitialValue(z)
+        if until - time.perf_counter() < 0.2:
+            return None
+        run = _run(prob, _highs(p, until - time.perf_counter() - _margin(prob, len(y) * 6), integral, warm=True),
+                   0.0)
+        if not run["has_solution"]:
+            return None
+        return [i for i, v in enumerate(y) if (v.varValue or 0.0) > 0.5]
+    finally:
+        for v in fixed:
+            v.lowBound, v.upBound = 0, 1
 
 
 def _heuristic_start(problem: FlowProblem, cand: Any) -> list[int]:
@@ -216,8 +270,21 @@ class NetworkILP(NetworkSolver):
             if ids and dem[[pf[i] for i in ids]].sum() > cap[e] + 1e-9:
                 prob += pulp.LpAffineExpression([(y[i], float(dem[pf[i]])) for i in ids]) <= float(cap[e]), f"cap_{e}"
         integral = bool(np.all(w == np.round(w)))
+        trace: list[tuple[float, float]] = []
         if P:
             start_paths = _heuristic_start(problem, cand)
+            start_value = float(w[cand.path_flow[start_paths]].sum()) if start_paths else 0.0
+            trace.append((time.perf_counter() - start, start_value))
+            now = time.perf_counter()
+            if p.fix_and_solve and P >= 200:
+                better = _fix_and_solve(prob, y, start_paths, p, integral, now + p.fix_and_solve * (deadline - now))
+                if better is not None:
+                    value = float(w[cand.path_flow[better]].sum()) if better else 0.0
+                    if value > start_value:
+                        start_paths, start_value = better, value
+                        trace.append((time.perf_counter() - start, value))
+            for v in y:
+                v.setInitialValue(0)
             for i in start_paths:
                 y[i].setInitialValue(1)
         built = time.perf_counter() - start
@@ -225,7 +292,8 @@ class NetworkILP(NetworkSolver):
             return Result(FlowSolution({}), "optimal" if cand.all_exhaustive else "feasible", 0.0,  # type: ignore[arg-type]
                           bound=0.0 if cand.all_exhaustive else None, trace=[(built, 0.0)], threads=p.threads,
                           info={"model": "path", "k": p.k, "paths": 0})
-        run = _run(prob, _highs(p, deadline - time.perf_counter(), integral, warm=True), start)
+        nnz = int(cand.path_len.sum()) + 2 * P
+        run = _run(prob, _highs(p, deadline - time.perf_counter() - _margin(prob, nnz), integral, warm=True), start)
         chosen: dict[int, list[int]] = {}
         if run["has_solution"]:
             for i in range(P):
@@ -247,8 +315,10 @@ class NetworkILP(NetworkSolver):
                 info["note"] = "optimal: every flow's candidates are all its usable simple paths"
         if len(chosen) == problem.num_flows:
             status, bound = "optimal", problem.offered  # everything admitted: nothing can do better
+        if not trace or value > trace[-1][1]:
+            trace.append((run["seconds"], value))
         return Result(FlowSolution.from_indices(problem, chosen), status, 0.0,  # type: ignore[arg-type]
-                      bound=bound, trace=[(run["seconds"], value)], threads=p.threads, info=info)
+                      bound=bound, trace=trace, threads=p.threads, info=info)
 
     # ------------------------------------------------------------------ arc model
     def _arc(self, problem: FlowProblem, p: ILPParams, deadline: float, start: float) -> Result:
@@ -294,7 +364,8 @@ class NetworkILP(NetworkSolver):
                 prob += pulp.LpAffineExpression([(var, float(fl.demand[f])) for f, var in on_link[e]]) \
                     <= float(cap[e]), f"cap_{e}"
         integral = bool(np.all(w == np.round(w)))
-        run = _run(prob, _highs(p, deadline - time.perf_counter(), integral), start)
+        nnz = 4 * len(x)
+        run = _run(prob, _highs(p, deadline - time.perf_counter() - _margin(prob, nnz), integral), start)
         chosen: dict[int, list[int]] = {}
         if run["has_solution"]:
             for f in range(F):
