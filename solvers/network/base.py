@@ -19,6 +19,7 @@ class NetworkSolver:
     name: ClassVar[str] = ""
     variants: ClassVar[frozenset[str]] = frozenset({VARIANT})
     Params: ClassVar[type | None] = None
+    iteration_option: ClassVar[str | None] = None  # the option that makes a run deterministic, if any
 
     def __init__(self, params: Any = None) -> None:
         if params is None and self.Params is not None:

@@ -5,21 +5,26 @@ Chromosome: one gene per flow, the index of its preferred candidate path
 ("deferred"). Decoding, for the whole population at once (numpy, one step per
 flow across every individual):
 
-1. flows with a preferred path are taken in a fixed priority-aware order
-   (decreasing priority per unit of capacity used: ``priority / hops``, then
-   larger priority x demand); each gets its preferred path if every link still has
-   room, else its first candidate that has room (repair), else it is rejected;
+1. flows with a preferred path are taken in a fixed priority-aware order; each
+   gets its preferred path if every link still has room, else its first
+   candidate that has room (repair), else it is rejected;
 2. deferred flows are then taken in the same order and admitted on their first
    candidate with room (fill).
 
 So every decoded individual is capacity-feasible and maximal (no rejected flow
 would fit), and every feasible solution over the candidates is the decoding of
-some chromosome. Repairs are written back into the genes (Lamarckian). The
-population starts from the all-shortest-paths chromosome (the density greedy)
-plus perturbations of it; then tournament selection, uniform crossover,
-mutation (defer, re-route, restore) and elitism, until the time limit, an
-iteration limit or no improvement. Seeded: the same seed and iteration limit
-give the same solution.
+some chromosome. Repairs are written back into the genes (Lamarckian).
+
+The order and the "first candidate" come from link prices: a few hundred
+subgradient steps on the Lagrangian relaxation of the capacity constraints
+(:func:`lagrangian_prices`, vectorised) price every link; flows are ranked by
+reduced profit ``priority * demand - demand * price(path)`` and try their
+cheapest candidates first. (Without prices, or when the priced order decodes
+worse: ``priority / hops``, shortest first.) The population starts from the
+all-first-choice chromosome plus perturbations of it; then binary tournaments,
+uniform crossover, mutation (defer, re-route, restore) and elitism, until the
+time limit, an iteration limit (``generations``) or ``no_improvement``. Seeded:
+the same seed and iteration limit give the same solution.
 """
 
 from __future__ import annotations
@@ -229,6 +234,7 @@ class NetworkGA(NetworkSolver):
 
     name = "ga"
     Params = GAParams
+    iteration_option = "generations"
 
     def _solve(self, problem: FlowProblem, time_limit: float, seed: int, start: float) -> Result:
         p: GAParams = self.params

@@ -289,3 +289,40 @@ def test_evaluator_matches_a_direct_count(seed: int, scale: float) -> None:
     assert s.feasible == (not over)
     assert s.objective == pytest.approx(sum(pb.flows.weight[f] for f in paths))
     assert s.loads.sum() == pytest.approx(sum(load.values()))
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.mark.parametrize(("change", "needle"), [
+    (lambda d: d["flows"][0].update(target=9), "flows[0].target: node 9 is not in the network"),
+    (lambda d: d["network"]["links"][0].update(capacity=-1), "network.links[0].capacity: must be at least 0"),
+    (None, "not valid JSON"),
+])
+def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, change, needle) -> None:
+    from vrp.cli import main
+
+    path = tmp_path / "net.json"
+    if change is None:
+        path.write_text('{"problem": "flows", "network": ')
+    else:
+        doc = _doc()
+        change(doc)
+        path.write_text(json.dumps(doc))
+    for argv in (["solve", str(path), "--solver", "greedy", "--time-limit", "1"],
+                 ["check", str(path), str(tmp_path / "sol.json")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and str(path) in err and len(err.splitlines()) == 1, err
+
+
+def test_cli_generate_solve_check(tmp_path, capsys) -> None:
+    from vrp.cli import main
+
+    net, sol = tmp_path / "net.json", tmp_path / "sol.json"
+    assert main(["generate", "--problem", "flows", "--topology", "grid", "--nodes", "9", "--flows", "15",
+                 "--seed", "1", "--out", str(net)]) == 0
+    assert main(["solve", str(net), "--solver", "ilp", "--time-limit", "5", "--json", "--out", str(sol)]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["feasible"] and out["solver"] == "ilp" and out["status"] == "optimal"
+    assert main(["check", str(net), str(sol), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert checked["objective"] == out["objective"]
