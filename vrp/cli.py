@@ -264,7 +264,7 @@ def _solve_network(args: argparse.Namespace, options: dict[str, str]) -> int:
     if result.solution is None:
         print(f"{args.solver}: no solution (status {result.status})", file=sys.stderr)
         return EXIT_FAIL
-    score = network.evaluate_problem(problem, result.solution)
+    score = network.evaluate_flows(problem, result.solution)
     summary = network.score_to_dict(score)
     summary.update({"instance": Path(args.instance).stem, "solver": args.solver, "status": result.status,
                     "bound": result.bound, "runtime_s": result.runtime, "seed": args.seed})
@@ -288,7 +288,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         problem = network.read_problem(args.instance)
         sol = network.read_solution(args.solution, problem)
-        summary = network.score_to_dict(network.evaluate_problem(problem, sol))
+        summary = network.score_to_dict(network.evaluate_flows(problem, sol))
         print(json.dumps(summary) if args.json else "\n".join(f"{k:<22} {v}" for k, v in summary.items()
                                                                if not isinstance(v, list | dict)))
         return EXIT_OK if summary.get("feasible", True) else EXIT_FAIL
