@@ -15,7 +15,8 @@ Rows:
    path-based ``ilp`` with k = 5: how much restricting to k paths loses.
 
 Every objective is the evaluator's (:func:`vrp.network.evaluate_flows`); times are
-wall-clock on this machine (the load average is printed with the table).
+wall-clock on this machine (the load average is printed with the table), with the
+CPU seconds the process got beside the ILP's (on a shared machine they differ).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import time
 
@@ -34,11 +36,14 @@ from vrp.network import FlowProblem, evaluate_flows
 def run(name: str, pb: FlowProblem, limit: float, seed: int = 1, **options: object) -> dict:
     solver = solvers.get(name, solvers.NETWORK, dict(options))
     t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
     r = solver.solve(pb, time_limit=limit, seed=seed)
     wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
     s = evaluate_flows(pb, r.solution)
     assert s.feasible, (name, pb.name, s.violation_lines()[:3])
-    return {"obj": s.objective, "wall": wall, "status": r.status, "info": r.info, "bound": r.bound,
+    return {"obj": s.objective, "wall": wall, "cpu": cpu, "status": r.status, "info": r.info, "bound": r.bound,
             "admitted": s.admitted_fraction}
 
 
@@ -59,7 +64,7 @@ def main() -> None:
     print(f"# PFAR benchmark  {platform.node()}  {os.cpu_count()} cpus  load average at start "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print()
-    print(f"| instance | ilp obj | ilp status | k-path gap | ilp s | admitted | ga obj ({args.ga_limit:g} s) | ga/ilp | "
+    print(f"| instance | ilp obj | ilp status | k-path gap | ilp wall s (cpu s) | admitted | ga obj ({args.ga_limit:g} s) | ga/ilp | "
           "greedy obj | ilp/greedy |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     summary: dict[str, list[float]] = {"ga": [], "greedy": [], "adm": [], "t": []}
@@ -74,7 +79,7 @@ def main() -> None:
         optimal_k = ilp["info"].get("optimal_over") == "k-paths" or ilp["status"] == "optimal"
         print(f"| waxman 50n {flows}f s{seed} | {ilp['obj']:.0f} | "
               f"{'optimal over k-paths' if optimal_k else ilp['info'].get('highs_status')} | "
-              f"{100 * gap:.3f} % | {ilp['wall']:.1f} | {100 * ilp['admitted']:.1f} % | {ga['obj']:.0f} | "
+              f"{100 * gap:.3f} % | {ilp['wall']:.1f} ({ilp['cpu']:.1f}) | {100 * ilp['admitted']:.1f} % | {ga['obj']:.0f} | "
               f"{100 * ga['obj'] / ilp['obj']:.2f} % | {gr['obj']:.0f} | +{pct(ilp['obj'], gr['obj']):.1f} % |",
               flush=True)
         if flows == 1000:
