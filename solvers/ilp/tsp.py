@@ -194,12 +194,20 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         return Outcome(best, "optimal", ub, info)
 
     # ---- 2. reduced-cost fixing against the incumbent
-    in_best = g.tour_vector(best) > 0.5
-    slack = (ub - 1.0 + 1e-6) if ints else ub + 1e-9
-    fix = (obj + rc > slack) & (x < 1e-9) & ~in_best
-    model.fix_upper(np.flatnonzero(fix), 0.0)
-    info["fixed_columns"] = int(fix.sum())
-    info["free_columns"] = int(g.m - fix.sum())
+    # A column whose reduced cost lifts the LP bound above (incumbent - 1) is in no
+    # tour better than the incumbent; refixed whenever the incumbent improves.
+    lp_obj, lp_rc, lp_x = obj, rc, x
+    fixed = np.zeros(g.m, dtype=bool)
+
+    def refix() -> None:
+        slack = (ub - 1.0 + 1e-6) if ints else ub + 1e-9
+        fix = (lp_obj + lp_rc > slack) & (lp_x < 1e-9) & ~(g.tour_vector(best) > 0.5) & ~fixed
+        model.fix_upper(np.flatnonzero(fix), 0.0)
+        fixed[fix] = True
+        info["fixed_columns"] = int(fixed.sum())
+        info["free_columns"] = int(g.m - fixed.sum())
+
+    refix()
 
     # ---- 3. MIP rounds with integer component cuts
     model.make_integer()
@@ -230,6 +238,8 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         pending.clear()
         return list(new_cuts.values())
 
+    ub_at_fix = ub
+
     while clock.left() > 0.05:
         model.set_time_limit(clock.left())
         mstatus, mobj, mbound, xs = model.solve_mip()
@@ -256,6 +266,9 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         found = harvest()
         model.add_rows([g.sec_row(s) for s in found])
         info["cuts"] += len(found)
+        if ub < ub_at_fix:
+            refix()
+            ub_at_fix = ub
     lb = min(lb, ub)
     if lb >= ub - 1e-6:
         status = "optimal"
