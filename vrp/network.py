@@ -225,6 +225,10 @@ class Network:
     def __repr__(self) -> str:
         return f"Network(name={self.name!r}, nodes={self.n}, links={self.m}, latency={self.has_latency})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Mapping proxies do not pickle: rebuild (and re-validate) from the graph.
+        return (Network, (_nx().DiGraph(self.graph), self.name))
+
 
 @dataclass(frozen=True, eq=False)
 class Flows:
@@ -289,6 +293,9 @@ class Flows:
     def __len__(self) -> int:
         return len(self.source)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Flows, (self.source, self.target, self.demand, self.priority, self.max_latency, self.max_hops))
+
     @property
     def weight(self) -> np.ndarray:
         """``priority * demand`` per flow: what admitting it adds to the objective."""
@@ -351,6 +358,9 @@ class FlowProblem:
     def __repr__(self) -> str:
         return f"FlowProblem(name={self.name!r}, nodes={self.network.n}, links={self.network.m}, flows={self.num_flows})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FlowProblem, (self.network, self.flows, self.name, dict(self.meta)))
+
 
 @dataclass(frozen=True)
 class FlowSolution:
@@ -382,6 +392,9 @@ class FlowSolution:
     @property
     def admitted(self) -> tuple[int, ...]:
         return tuple(self.paths)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FlowSolution, (dict(self.paths),))
 
     def to_dict(self) -> dict[str, Any]:
         return {"paths": {str(f): list(p) for f, p in self.paths.items()}}

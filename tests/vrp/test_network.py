@@ -326,3 +326,18 @@ def test_cli_generate_solve_check(tmp_path, capsys) -> None:
     assert main(["check", str(net), str(sol), "--json"]) == 0
     checked = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert checked["objective"] == out["objective"]
+
+
+def test_pickle_round_trip() -> None:
+    # Bench workers are processes: problems go in, solutions and scores come back.
+    import pickle
+
+    pb = generate_flows_problem("waxman", 10, 8, seed=1, hop_slack=2)
+    back = pickle.loads(pickle.dumps(pb))
+    assert back.name == pb.name and back.meta == pb.meta and back.network.nodes == pb.network.nodes
+    assert np.array_equal(back.network.capacity, pb.network.capacity) and not back.flows.demand.flags.writeable
+    assert back.flows.max_hops is not None and np.array_equal(back.flows.max_hops, pb.flows.max_hops)
+    sol = FlowSolution({0: [pb.flows.source[0], pb.flows.target[0]]})
+    assert pickle.loads(pickle.dumps(sol)) == sol
+    s = evaluate_flows(back, sol)
+    assert pickle.loads(pickle.dumps(s)).objective == s.objective
