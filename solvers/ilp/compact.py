@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from solvers.ilp.highs import Clock
-from solvers.ilp.tsp import integral, make_pulp_solver
+from solvers.ilp.tsp import integral, make_pulp_solver, pulp_bound
 from vrp.model import Instance, Solution
 from vrp.result import Tracer
 
@@ -164,7 +164,7 @@ def solve_compact(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "h
     pstat = pulp.LpStatus[prob.status]
     sol_status = getattr(prob, "sol_status", None)
     info["pulp_status"] = pstat
-    bound = _pulp_bound(prob)
+    bound = pulp_bound(prob)
     if pstat == "Infeasible":
         return None, "infeasible", None, info
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -189,15 +189,3 @@ def solve_compact(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "h
     if status == "optimal":
         bound = obj
     return Solution(routes), status, bound, info
-
-
-def _pulp_bound(prob: Any) -> float | None:
-    """HiGHS's dual bound when PuLP solved with HiGHS in memory; None otherwise (CBC)."""
-    model = getattr(prob, "solverModel", None)
-    if model is None:
-        return None
-    try:
-        b = float(model.getInfo().mip_dual_bound)
-    except Exception:  # noqa: BLE001 - any failure means no bound to report
-        return None
-    return b if math.isfinite(b) else None

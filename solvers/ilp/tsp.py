@@ -300,19 +300,27 @@ def solve_naive(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "hig
         backend = make_pulp_solver(solver, clock.left(), threads, gap_abs=0.999 if ints else 1e-7)
         prob.solve(backend)
         info["mip_rounds"] += 1
-        pstat = pulp.LpStatus[prob.status]
-        if pstat != "Optimal":
+        # PuLP maps HiGHS's time limit to status "Optimal": only sol_status tells
+        # a proved optimum (LpSolutionOptimal) from an interrupted search.
+        proved = pulp.LpStatus[prob.status] == "Optimal" and prob.sol_status == pulp.LpSolutionOptimal
+        dual = pulp_bound(prob)
+        if dual is not None:
+            lb = max(lb, math.ceil(dual - 1e-6) if ints else dual)
+        if not proved:
+            xs = np.array([v.value() or 0.0 for v in xv])
+            tour = g.tour_of(xs, depot) if prob.sol_status == pulp.LpSolutionIntegerFeasible else None
+            if tour is not None and tour_cost(d, tour) < ub:
+                best, ub = tour, tour_cost(d, tour)
+                tracer.offer(ub)
             break
         xs = np.array([v.value() or 0.0 for v in xv])
         obj = float(pulp.value(prob.objective))
+        lb = max(lb, math.ceil(obj - 1e-6) if ints else obj)  # a relaxation's optimum
         tour = g.tour_of(xs, depot)
         if tour is not None:
             best, ub = tour, tour_cost(d, tour)
             tracer.offer(ub)
-            lb = math.ceil(obj - 1e-6) if ints else obj
-            status = "optimal"
             break
-        lb = max(lb, math.ceil(obj - 1e-6) if ints else obj)
         for s in sep.components(g.support(xs)):
             if 2 <= s.size <= n - 2:
                 prob += pulp.lpSum(xv[k] for k in g.inside(s)) <= s.size - 1
@@ -323,7 +331,21 @@ def solve_naive(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "hig
         tracer.offer(ub)
         status = "feasible"
     bound = min(lb, ub) if math.isfinite(lb) else None
+    if bound is not None and bound >= ub - 1e-6:
+        status = "optimal"
     return Outcome(best, status, bound, info)
+
+
+def pulp_bound(prob: Any) -> float | None:
+    """HiGHS's dual bound when PuLP solved with HiGHS in memory; None otherwise (CBC)."""
+    model = getattr(prob, "solverModel", None)
+    if model is None:
+        return None
+    try:
+        b = float(model.getInfo().mip_dual_bound)
+    except Exception:  # noqa: BLE001 - any failure means no bound to report
+        return None
+    return b if math.isfinite(b) else None
 
 
 def make_pulp_solver(name: str, seconds: float, threads: int, gap_abs: float | None = None) -> Any:

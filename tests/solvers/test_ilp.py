@@ -157,3 +157,13 @@ def test_options_are_validated() -> None:
         _ilp(solver="gurobi")
     s = solvers.get("ilp", options={"threads": "2", "cuts": "integer", "warm_start": "0.5"})
     assert s.params.threads == 2 and s.params.warm_start == 0.5
+
+
+def test_naive_loop_timeout_reports_a_valid_bound() -> None:
+    # PuLP reports HiGHS's time limit as status "Optimal": the bound must still be a bound.
+    inst = read("kroA200")
+    res = _ilp(cuts="integer").solve(inst, time_limit=3.0, seed=0)
+    score = evaluate(inst, res.solution)
+    assert score.feasible
+    assert res.status == "feasible"
+    assert res.bound is None or res.bound <= bks("kroA200").value
