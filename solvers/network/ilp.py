@@ -271,6 +271,8 @@ class NetworkILP(NetworkSolver):
                 prob += pulp.LpAffineExpression([(y[i], float(dem[pf[i]])) for i in ids]) <= float(cap[e]), f"cap_{e}"
         integral = bool(np.all(w == np.round(w)))
         trace: list[tuple[float, float]] = []
+        start_paths: list[int] = []
+        start_value = 0.0
         if P:
             start_paths = _heuristic_start(problem, cand)
             start_value = float(w[cand.path_flow[start_paths]].sum()) if start_paths else 0.0
@@ -302,12 +304,18 @@ class NetworkILP(NetworkSolver):
                     j = int(np.flatnonzero(cand.table[f] == i)[0])
                     chosen[f] = list(cand.paths[f][j])
         value = float(w[list(chosen)].sum()) if chosen else 0.0
+        if P and value < start_value:  # HiGHS stopped before it even took our start: keep the start
+            chosen = {}
+            for i in start_paths:
+                f = pf[i]
+                chosen[f] = list(cand.paths[f][int(np.flatnonzero(cand.table[f] == i)[0])])
+            value = start_value
         info: dict[str, Any] = {"model": "path", "k": p.k, "weight": p.weight, "paths": P,
                                 "candidate_seconds": round(cand.seconds, 3), "build_seconds": round(built, 3),
                                 "highs_status": run["status"], "mip_gap": run["gap"], "nodes": run["nodes"],
                                 "k_path_bound": run["bound"]}
         status, bound = "feasible", None
-        if run["optimal"]:
+        if run["optimal"] and run["objective"] is not None and value >= run["objective"] - 1e-6:
             info["optimal_over"] = "k-paths"
             info["note"] = f"optimal over k-paths (k={p.k}); no bound on the unrestricted problem"
             if cand.all_exhaustive:
