@@ -492,8 +492,117 @@ def _try_pair(ru, i, rv, j, max_seg, SA, SB, R, L, F, cost, caps, pc, ptw, D, de
 
 
 @njit(cache=True)
+def _top3(R, L, src, dst, D, cst, pos):
+    """For each customer of route ``src``: the 3 cheapest insertions into ``dst`` (after position p)."""
+    ld = L[dst]
+    for x in range(1, L[src] + 1):
+        u = R[src, x]
+        c0 = c1 = c2 = 1e300
+        p0 = p1 = p2 = -1
+        for p in range(0, ld + 1):
+            a = R[dst, p]
+            b = R[dst, p + 1]
+            c = D[a, u] + D[u, b] - D[a, b]
+            if c < c2:
+                if c < c1:
+                    c2, p2 = c1, p1
+                    if c < c0:
+                        c1, p1 = c0, p0
+                        c0, p0 = c, p
+                    else:
+                        c1, p1 = c, p
+                else:
+                    c2, p2 = c, p
+        cst[x, 0] = c0
+        cst[x, 1] = c1
+        cst[x, 2] = c2
+        pos[x, 0] = p0
+        pos[x, 1] = p1
+        pos[x, 2] = p2
+
+
+@njit(cache=True)
+def _best_insert(cst, pos, y, x, inplace):
+    """Cheapest way to insert customer y of one route into the other after removing its x-th node."""
+    best = inplace
+    where = x - 1
+    for t in range(3):
+        p = pos[y, t]
+        if p < 0:
+            break
+        if p == x - 1 or p == x:
+            continue
+        if cst[y, t] < best:
+            best = cst[y, t]
+            where = p
+        break
+    return best, where
+
+
+@njit(cache=True)
+def _swap_star(A, B, R, L, F, cost, caps, pc, D, dem, cA, pA, cB, pB, res):
+    """SWAP* (Vidal 2022): exchange u of A and v of B, each reinserted at its best place
+    in the other route. Leaves the best improving move in ``res`` and returns its delta."""
+    _top3(R, L, A, B, D, cB, pB)  # customers of A into B
+    _top3(R, L, B, A, D, cA, pA)  # customers of B into A
+    LA = L[A]
+    LB = L[B]
+    dist_a = F[A, LA + 1, _CUMD]
+    dist_b = F[B, LB + 1, _CUMD]
+    load_a = F[A, LA + 1, _CUML]
+    load_b = F[B, LB + 1, _CUML]
+    best = -EPS
+    for x in range(1, LA + 1):
+        u = R[A, x]
+        pu = R[A, x - 1]
+        nu = R[A, x + 1]
+        rem_a = D[pu, u] + D[u, nu] - D[pu, nu]
+        for y in range(1, LB + 1):
+            v = R[B, y]
+            pv = R[B, y - 1]
+            nv = R[B, y + 1]
+            la = load_a - dem[u] + dem[v]
+            lb = load_b - dem[v] + dem[u]
+            pen = 0.0
+            if la > caps[A] + 1e-9:
+                pen += (la - caps[A]) * pc
+            if lb > caps[B] + 1e-9:
+                pen += (lb - caps[B]) * pc
+            # lower bound with the cheapest insertion of each (ignoring validity)
+            rem_b = D[pv, v] + D[v, nv] - D[pv, nv]
+            lb_delta = dist_a + dist_b - rem_a - rem_b + pen - cost[A] - cost[B]
+            if lb_delta + min(cA[y, 0], D[pu, v] + D[v, nu] - D[pu, nu]) + min(
+                    cB[x, 0], D[pv, u] + D[u, nv] - D[pv, nv]) >= best:
+                continue
+            ins_v, at_v = _best_insert(cA, pA, y, x, D[pu, v] + D[v, nu] - D[pu, nu])
+            ins_u, at_u = _best_insert(cB, pB, x, y, D[pv, u] + D[u, nv] - D[pv, nv])
+            delta = lb_delta + ins_v + ins_u
+            if delta < best:
+                best = delta
+                res[0] = x
+                res[1] = y
+                res[2] = at_v
+                res[3] = at_u
+    return best
+
+
+@njit(cache=True)
+def _swap_star_write(A, x, v, at, R, L, buf):
+    """Route A without its x-th node, with v inserted after original position ``at``."""
+    k = 0
+    for p in range(0, L[A] + 2):
+        if p != x:
+            buf[k] = R[A, p]
+            k += 1
+        if p == at:
+            buf[k] = v
+            k += 1
+    return k
+
+
+@njit(cache=True)
 def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv, has_tw, neigh, max_seg,
-                 state):
+                 state, swap_star=True):
     """Improve a route set to a local optimum of the penalised cost.
 
     Parameters
@@ -511,6 +620,9 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
         ``(n, k)`` granular neighbour lists (customers only).
     max_seg
         Longest segment relocated (1..3).
+    swap_star
+        Also try SWAP* between every pair of routes once the other moves are
+        exhausted (without time windows).
 
     Returns
     -------
@@ -546,6 +658,12 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
     kn = neigh.shape[1]
     nbr = np.arange(kn, dtype=np.int64)
     gain = np.zeros(1)
+    cA = np.zeros((W, 3))
+    cB = np.zeros((W, 3))
+    pA = np.zeros((W, 3), dtype=np.int64)
+    pB = np.zeros((W, 3), dtype=np.int64)
+    res = np.zeros(4, dtype=np.int64)
+    near = np.zeros((m, m), dtype=np.bool_)
     predicted = 0.0
     for r in range(m):
         predicted += cost[r]
@@ -626,6 +744,38 @@ def local_search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv,
                         counter += 1
                         modified[r1] = counter
                         modified[r2] = counter
+                        improved = True
+        if not improved and swap_star and not has_tw and m > 1:
+            # only route pairs that are close: some customer has a granular neighbour in the other
+            near[:, :] = False
+            for u in range(1, n):
+                for t in range(min(kn, 10)):
+                    near[route_of[u], route_of[neigh[u, t]]] = True
+            for a in range(m):
+                for b in range(a + 1, m):
+                    if L[a] == 0 or L[b] == 0 or not (near[a, b] or near[b, a]):
+                        continue
+                    delta = _swap_star(a, b, R, L, F, cost, caps, pc, D, dem, cA, pA, cB, pB, res)
+                    if delta < -EPS:
+                        x, y, at_v, at_u = res[0], res[1], res[2], res[3]
+                        u = R[a, x]
+                        v = R[b, y]
+                        ka = _swap_star_write(a, x, v, at_v, R, L, bufa)
+                        kb = _swap_star_write(b, y, u, at_u, R, L, bufb)
+                        for p in range(ka):
+                            R[a, p] = bufa[p]
+                        for p in range(kb):
+                            R[b, p] = bufb[p]
+                        L[a] = ka - 2
+                        L[b] = kb - 2
+                        predicted += delta
+                        _update_route(a, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv,
+                                      has_tw)
+                        _update_route(b, R, L, F, cost, caps, route_of, pos_of, pc, ptw, D, dem, ready, due, serv,
+                                      has_tw)
+                        counter += 1
+                        modified[a] = counter
+                        modified[b] = counter
                         improved = True
     # write back
     out = np.empty(n - 1, dtype=np.int64)
