@@ -99,7 +99,8 @@ def table(title: str, names: list[str], cols: list[str], limit: float, open_rout
         inst = read(name)
         if open_routes:
             inst = inst.replace(open_routes=True, name=name + "-open")
-        ref = None if open_routes else (bks(name).value if bks(name) else None)
+        entry = None if open_routes else bks(name)
+        ref = entry.value if entry is not None else None
         line = f"{name:<12} {('-' if ref is None else format(ref, '9.1f')):>9}"
         for c in cols:
             obj, wall = solve(c, inst, limit)
@@ -137,8 +138,11 @@ def main(argv: list[str] | None = None) -> None:
         for limit in [float(v) for v in args.limits.split(",")]:
             res = table("CVRP X instances", X, cols, limit)
             if "ortools" in res:
-                wins = sum(1 for n in X if res["ga"].get(n) is not None and res["ortools"].get(n) is not None
-                           and res["ga"][n] < res["ortools"][n])  # type: ignore[operator]
+                wins = 0
+                for n in X:
+                    g, o = res["ga"].get(n), res["ortools"].get(n)
+                    if g is not None and o is not None and g < o:
+                        wins += 1
                 print(f"ga below ortools on {wins}/{len(X)}")
             print(f"# {load()}", flush=True)
     if "tsp" in sections:

@@ -38,7 +38,8 @@ register(SolverSpec(
     "PyVRP 0.14 iterated local search (reference)", requires=("pyvrp",), extra="pyvrp"))
 register(SolverSpec(
     "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
-    "hybrid genetic search (HGS: OX, optimal Split, granular local search, time warp, diversity)",
+    "hybrid genetic search (HGS: OX, optimal Split, granular LS + SWAP*, time warp, diversity); "
+    "no op/pctsp: its giant tours visit every customer",
     requires=("numba",)))
 register(SolverSpec(
     "aco", ROUTING, "solvers.aco:ACOSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp"}),

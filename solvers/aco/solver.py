@@ -167,7 +167,7 @@ class ACOSolver(BaseSolver):
             weights = A.make_weights(tau, eta_beta, p.alpha)
             nodes, ends, nroutes, costs = A.construct(weights, cand, D, prob.dem, cap, p.n_ants, state)
             order = np.argsort(costs, kind="stable")
-            it_best = (math.inf, None, None)
+            it_best: tuple[float, Any, Any] = (math.inf, None, None)
             for rank, a in enumerate(order):
                 nd = nodes[a].copy()
                 st = np.concatenate(([0], ends[a, :nroutes[a]])).astype(np.int64)

@@ -249,8 +249,7 @@ class _Search:
         self.feasible = SubPopulation(params, prob.n)
         self.infeasible = SubPopulation(params, prob.n)
         self.best: Individual | None = None
-        self.best_any: tuple | None = None  # type: ignore[assignment]
-        self.best_any = None
+        self.best_any: Individual | None = None
         self.iterations = 0
         self.restarts = 0
         self.last_improvement = 0
