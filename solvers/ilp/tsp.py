@@ -90,6 +90,11 @@ class _Graph:
         cols = self.inside(s)
         return cols, np.ones(cols.size), -np.inf, float(s.size - 1)
 
+    def blossom_row(self, h: np.ndarray, teeth: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """``x(E(H)) + sum x(teeth) <= |H| + (k - 1) / 2`` (symmetric model only)."""
+        cols = np.concatenate([self.inside(h), np.array([self.idx[u, v] for u, v in teeth])])
+        return cols, np.ones(cols.size), -np.inf, float(h.size + (len(teeth) - 1) // 2)
+
     def support(self, x: np.ndarray) -> np.ndarray:
         w = np.zeros((self.n, self.n))
         np.add.at(w, (self.i, self.j), x)
@@ -131,7 +136,7 @@ class _Graph:
 
 
 def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
-              warm_seconds: float | None = None) -> Outcome:
+              warm_seconds: float | None = None, blossoms: bool = False) -> Outcome:
     """DFJ with fractional separation on an in-memory HiGHS model (see module docstring)."""
     d = inst.distances
     n = inst.n
@@ -178,8 +183,15 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
             break
         info["lp_rounds"] += 1
         lb = max(lb, rounded(obj))  # every round's LP optimum is a valid bound
-        found = sep.subtour_cuts(g.support(x), 2.0)
+        w = g.support(x)
+        found = sep.subtour_cuts(w, 2.0)
         found = [s for s in found if 2 <= s.size <= n - 2]
+        if not found and not directed and blossoms:
+            combs = sep.blossom_cuts(w)
+            if combs:
+                model.add_rows([g.blossom_row(h, teeth) for h, teeth in combs])
+                info["blossoms"] = info.get("blossoms", 0) + len(combs)
+                continue
         if not found:
             lb = max(lb, rounded(obj))
             lp_done = True
