@@ -210,6 +210,11 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
             "init_samples_seen": int(init.get("samples_seen", 0)) if init else 0,
             "init_command": str(init.get("command", "")) if init else "",
             "versions": _versions()}
+    commands = [meta["command"]]
+    if cfg.resume and (out / "last.pt").exists():
+        prev = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+        commands = [str(c) for c in prev.get("commands", [prev.get("command", "")])] + commands
+    meta["commands"] = commands  # every run that trained these weights, in order
     tracker = _tracker_class()(cfg, meta, val_instances, env)
     progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress
     devices: Any = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices
@@ -379,6 +384,8 @@ class _EpochTracker:
             if elapsed + self.last_epoch_s > self.cfg.max_time:
                 print(f"stopping: {elapsed:.0f} s used of --max-time {self.cfg.max_time:.0f} s", flush=True)
                 trainer.should_stop = True
+                # make this the last epoch, so rl4co does not draw (and roll out) a next epoch's data
+                trainer.fit_loop.max_epochs = trainer.current_epoch + 1
 
 
 def config_dict(cfg: TrainConfig) -> dict[str, Any]:
