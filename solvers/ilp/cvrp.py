@@ -189,6 +189,10 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         model.fix_upper(np.flatnonzero(fix), 0.0)
         info["fixed_columns"] = int(fix.sum())
 
+    if not lp_done and best is not None:
+        # The LP relaxation did not converge in time: a MIP on it would neither prove
+        # nor finish; report the incumbent and the last LP bound.
+        return Solution(best), "feasible", (min(lb, ub) if math.isfinite(lb) else None), info
     model.make_integer()
     model.set_mip_gaps(ints)
     status = "feasible"
