@@ -148,24 +148,32 @@ def headline(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str, 
     return groups, list(lines.values())
 
 
-def _headline_cell(cell: Any) -> str:
+def _headline_cell(cell: Any, most: int = 0) -> str:
     if cell is None:
         return "-"
     gap, t, feasible, runs = cell
     text = ("-" if gap is None else f"{gap:.2f} %") + " / " + ("-" if t is None else _fmt("mean_runtime_s", t) + " s")
+    notes = []
+    if runs < most:  # e.g. a TSP-only solver on a group that also holds ATSPs
+        notes.append(f"{runs}/{most} runs")
     if feasible < runs:
-        text += f" ({feasible}/{runs} feasible)"
-    return text
+        notes.append(f"{feasible}/{runs} feasible")
+    return text + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _most_runs(lines: list[dict[str, Any]], groups: list[str]) -> dict[str, int]:
+    return {g: max((line[g][3] for line in lines if line.get(g)), default=0) for g in groups}
 
 
 def headline_markdown(rows: Sequence[dict[str, Any]]) -> str:
     """:func:`headline` as markdown: cells are "mean gap / mean time"."""
     groups, lines = headline(rows)
     counts = {g: len({r["instance"] for r in rows if (r.get("group") or "") == g}) for g in groups}
+    most = _most_runs(lines, groups)
     out = ["| solver | " + " | ".join(f"{g} ({counts[g]})" for g in groups) + " |",
            "|---|" + "---:|" * len(groups)]
     for line in lines:
-        out.append(f"| {line['solver']} | " + " | ".join(_headline_cell(line.get(g)) for g in groups) + " |")
+        out.append(f"| {line['solver']} | " + " | ".join(_headline_cell(line.get(g), most[g]) for g in groups) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -175,11 +183,12 @@ def headline_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> 
 
     groups, lines = headline(rows)
     table = Table(title=title, caption="mean gap to reference / mean time per instance")
+    most = _most_runs(lines, groups)
     table.add_column("solver")
     for g in groups:
         table.add_column(g, justify="right")
     for line in lines:
-        table.add_row(line["solver"], *[_headline_cell(line.get(g)) for g in groups])
+        table.add_row(line["solver"], *[_headline_cell(line.get(g), most[g]) for g in groups])
     return table
 
 
