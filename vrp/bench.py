@@ -870,8 +870,8 @@ def _run_ray(tasks: list[Task], factory: SolverFactory, write: Callable[[list[di
         kwargs: dict[str, Any] = {"runtime_env": {"env_vars": dict(THREAD_ENV)}, "log_to_driver": False,
                                   "include_dashboard": False}
         try:
-            if address == "local":
-                ray.init(num_cpus=max(workers, 1), **kwargs)
+            if address == "local":  # a fresh single-machine cluster, never a stale one found on disk
+                ray.init(address="local", num_cpus=max(workers, 1), **kwargs)
             else:
                 ray.init(address=address, **kwargs)
         except Exception as exc:  # ConnectionError, auth errors, ...: one line, not a traceback
