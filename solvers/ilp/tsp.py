@@ -333,6 +333,11 @@ def solve_naive(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "hig
             best, ub = tour, tour_cost(d, tour)
             tracer.offer(ub)
             break
+        patched = patch(d, cycles_of(g.successors(xs), n, directed), not directed)
+        if tour_cost(d, patched) < ub:  # the subtours merged: a tour to report on timeout
+            k = patched.index(depot)
+            best, ub = patched[k:] + patched[:k], tour_cost(d, patched)
+            tracer.offer(ub)
         for s in sep.components(g.support(xs)):
             if 2 <= s.size <= n - 2:
                 prob += pulp.lpSum(xv[k] for k in g.inside(s)) <= s.size - 1
@@ -343,8 +348,7 @@ def solve_naive(inst: Instance, clock: Clock, tracer: Tracer, solver: str = "hig
         tracer.offer(ub)
         status = "feasible"
     bound = min(lb, ub) if math.isfinite(lb) else None
-    if bound is not None and bound >= ub - 1e-6:
-        status = "optimal"
+    status = "optimal" if bound is not None and bound >= ub - 1e-6 else "feasible"
     return Outcome(best, status, bound, info)
 
 
