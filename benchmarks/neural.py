@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                     "and 100 for size-50 checkpoints)")
     ap.add_argument("--files", action="store_true", help="also the TSPLIB/CVRPLIB files of <= 200 nodes")
     ap.add_argument("--write-meta", action="store_true", help="store the rows in each checkpoint's metadata")
+    ap.add_argument("--csv", default=None, help="also write the rows to this CSV file")
     args = ap.parse_args(argv)
 
     ckpts = sorted(checkpoint_dir().glob("*.pt"))
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             blob = torch.load(ck, map_location="cpu", weights_only=True)
             blob["gaps"] = ck_rows
             torch.save(blob, ck)
-    if rows:
-        out = Path("/tmp/neural_bench.csv")
+    if rows and args.csv:
+        out = Path(args.csv)
         with out.open("w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
