@@ -204,6 +204,10 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         return Outcome(best, "feasible", min(lb, ub) if math.isfinite(lb) else None, info)
     if lb >= ub - 1e-6:
         return Outcome(best, "optimal", ub, info)
+    if clock.left() < max(0.5, 2.0 * info["lp_seconds"]):
+        # Too little time for a MIP on this model (HiGHS's presolve alone would
+        # overrun the limit): report the incumbent and the LP bound.
+        return Outcome(best, "feasible", min(lb, ub), info)
 
     # ---- 2. reduced-cost fixing against the incumbent
     # A column whose reduced cost lifts the LP bound above (incumbent - 1) is in no
