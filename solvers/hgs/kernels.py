@@ -35,7 +35,7 @@ def rand_u64(state: np.ndarray) -> np.uint64:
 
 
 @njit(cache=True)
-def rand_int(state: np.ndarray, n: int) -> int:
+def rand_int(state: np.ndarray, n: int) -> np.int64:
     """Uniform integer in [0, n)."""
     return np.int64((rand_u64(state) >> np.uint64(11)) % np.uint64(n))
 
