@@ -92,7 +92,7 @@ class Params:
 
 
 class Individual:
-    __slots__ = ("nodes", "starts", "dist", "excess", "warp", "succ", "pred", "key", "tour")
+    __slots__ = ("nodes", "starts", "dist", "excess", "warp", "succ", "pred", "tour")
 
     def __init__(self, nodes: np.ndarray, starts: np.ndarray, dist: float, excess: float, warp: float,
                  n: int, angle: np.ndarray | None = None) -> None:
@@ -113,7 +113,6 @@ class Individual:
         self.excess = excess
         self.warp = warp
         self.succ, self.pred = K.succ_pred(nodes, starts, n)
-        self.key = 0.0
 
     @property
     def feasible(self) -> bool:
@@ -196,7 +195,12 @@ class SubPopulation:
 
 
 class HGSSolver(BaseSolver):
-    """Hybrid genetic search with granular local search (HGS-CVRP style)."""
+    """Hybrid genetic search with granular local search (HGS-CVRP style).
+
+    Returns status ``feasible`` with the best feasible solution; when none was found
+    in time, status ``timeout`` with the least-penalised infeasible one (the
+    evaluator lists its violations).
+    """
 
     name = "ga"
     variants = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"})
