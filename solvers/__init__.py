@@ -49,7 +49,7 @@ register(SolverSpec(
 register(SolverSpec(
     "am", ROUTING, "solvers.neural:AMSolver", frozenset({"tsp", "cvrp"}),
     "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:tsp50, am:50",
-    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20",)))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),
     "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",

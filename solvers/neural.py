@@ -5,7 +5,7 @@ Lightning ``last.ckpt`` resolves to the ``last.pt`` beside it) or a shorthand fo
 shipped one: ``am:tsp50`` is ``datasets/checkpoints/am-tsp50.pt``.
 
 Decoding (options): ``decode=greedy`` (one rollout), ``decode=sampling`` with
-``samples=N`` rollouts, ``decode=multistart`` (POMO: one greedy rollout from every
+``samples=N`` rollouts (plus the greedy one), ``decode=multistart`` (POMO: one greedy rollout from every
 first node); ``augment=8`` runs each on the 8 symmetries of the unit square (the
 tour length is invariant under them) and keeps the best. The best rollout is chosen
 by the policy's own (unrounded) length; the evaluator scores it as always.
@@ -167,6 +167,9 @@ def decode(policy: Any, env: Any, td: Any, decode: str, samples: int, augment: i
             out = policy(env.reset(base.clone()), env, decode_type="greedy")
             take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
         else:
+            # the (augmented) greedy rollouts join the pool, so sampling is never worse than greedy
+            out = policy(env.reset(base.clone()), env, decode_type="greedy")
+            take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
             per = max(1, chunk // max(1, augment * bsz))
             done = 0
             while done < samples:
