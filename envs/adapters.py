@@ -94,9 +94,11 @@ def _features(instance: Instance) -> tuple[dict[str, np.ndarray], Normalisation]
         return {"locs": unit}, norm
     depot = instance.depot
     customers = instance.customers
-    demands = instance.demands[customers] / float(instance.capacity)  # type: ignore[index, arg-type]
+    assert instance.demands is not None and instance.capacity is not None  # cvrp: check_supported
+    capacity = float(instance.capacity)
+    demands = instance.demands[customers] / capacity
     return {"depot": unit[depot], "locs": unit[customers], "demand": demands,
-            "capacity": np.array([float(instance.capacity)])}, norm
+            "capacity": np.array([capacity])}, norm
 
 
 def to_tensordict(instances: list[Instance] | Instance, *, device: str = "cpu"

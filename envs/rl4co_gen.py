@@ -86,6 +86,7 @@ class VrpGenerator(Generator):
         if self.problem == "tsp":
             data = {"locs": torch.as_tensor(unit, dtype=torch.float32)}
         else:
+            assert demands is not None
             data = {
                 "depot": torch.as_tensor(unit[:, 0], dtype=torch.float32),
                 "locs": torch.as_tensor(unit[:, 1:], dtype=torch.float32),

@@ -65,6 +65,21 @@ class TrainConfig:
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+def check_policy_kwargs(kwargs: dict[str, Any]) -> None:
+    """Reject architectures the attention kernels cannot run, before anything is written.
+
+    torch's attention needs a head size that is a multiple of 8 and at most 128.
+    """
+    heads = int(kwargs.get("num_heads", AM_POLICY["num_heads"]))
+    dim = kwargs.get("embed_dim")
+    if dim is not None and (int(dim) <= 0 or int(dim) % (8 * heads) or int(dim) // heads > 128):
+        raise ValueError(f"embed_dim: must be a multiple of {8 * heads} and at most {128 * heads} "
+                         f"({heads} heads, each a multiple of 8 wide), got {dim}")
+    layers = kwargs.get("num_encoder_layers")
+    if layers is not None and int(layers) < 1:
+        raise ValueError(f"layers: must be at least 1, got {layers}")
+
+
 def reference_path(problem: str, size: int, split: str) -> Path:
     """``datasets/reference/<problem><size>-<split>.csv`` (found through ``vrp.data`` when present)."""
     return _datasets_dir() / "reference" / f"{problem}{size}-{split}.csv"
@@ -170,6 +185,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
         raise ValueError("baseline: POMO trains with the shared baseline only")
     if cfg.model == "am" and baseline not in ("rollout", "exponential", "shared"):
         raise ValueError(f"baseline: am supports rollout, exponential, shared; got {baseline!r}")
+    check_policy_kwargs(cfg.policy_kwargs)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_full = out / "last.ckpt"

@@ -28,10 +28,10 @@ def parse_duration(text: str) -> float:
     if re.fullmatch(r"\d+:\d{1,2}:\d{1,2}", text):
         h, m, s = (int(x) for x in text.split(":"))
         return float(h * 3600 + m * 60 + s)
-    m = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?", text)
-    if text and m and any(m.groups()):
-        h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-        return h * 3600 + mi * 60 + s
+    match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?", text)
+    if text and match and any(match.groups()):
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
     raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use seconds, 90m, 2h or HH:MM:SS)")
 
 
@@ -87,9 +87,9 @@ def run(args: argparse.Namespace) -> int:
     from envs.train import TrainConfig, train
 
     policy_kwargs = {}
-    if args.embed_dim:
+    if args.embed_dim is not None:
         policy_kwargs["embed_dim"] = args.embed_dim
-    if args.layers:
+    if args.layers is not None:
         policy_kwargs["num_encoder_layers"] = args.layers
     cfg = TrainConfig(
         problem=args.problem, size=args.size, model=args.model, baseline=args.baseline, epochs=args.epochs,

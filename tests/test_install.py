@@ -42,3 +42,14 @@ def test_wheel_install_solves_a_dataset_name(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout)
     assert obj["instance"] == "berlin52" and obj["bks"] == 7542 and obj["feasible"]
+    # The shipped checkpoints and reference costs travel with the wheel too.
+    r = subprocess.run([str(py), "-c", "from solvers.neural import checkpoint_dir; from envs.train import "
+                        "reference_path; print(checkpoint_dir()); print(reference_path('tsp', 20, 'test'))"],
+                       capture_output=True, text=True, cwd=work, env=env, timeout=120, check=True)
+    ckpt_dir, ref = (Path(x) for x in r.stdout.split())
+    assert ckpt_dir.is_relative_to(env_dir) and (ckpt_dir / "am-tsp20.pt").is_file(), ckpt_dir
+    assert ref.is_relative_to(env_dir) and ref.is_file(), ref
+    r = subprocess.run([str(env_dir / "bin" / "vrp"), "solve", "burma14", "--solver", "am:tsp20", "--json"],
+                       capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["feasible"]

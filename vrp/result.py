@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from vrp.model import Instance, Solution
+
+if TYPE_CHECKING:  # vrp.network imports this module
+    from vrp.network import FlowSolution
 
 STATUSES = ("optimal", "feasible", "infeasible", "timeout", "error")
 
@@ -27,7 +30,9 @@ class Result:
     Parameters
     ----------
     solution
-        Best solution found, or None (status ``infeasible``/``timeout``).
+        Best solution found, or None (status ``infeasible``/``timeout``): a routing
+        :class:`~vrp.model.Solution`, or a :class:`~vrp.network.FlowSolution` from a
+        flow-routing solver.
     status
         ``optimal`` (proved), ``feasible`` (found, not proved), ``infeasible``
         (proved none exists), ``timeout`` (nothing found in time).
@@ -41,7 +46,7 @@ class Result:
         and primal integrals use it. Never a reported cost: the evaluator's is.
     """
 
-    solution: Solution | None
+    solution: Solution | FlowSolution | None
     status: str
     runtime: float
     solver: str = ""

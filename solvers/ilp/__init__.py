@@ -180,7 +180,7 @@ def _heuristic(instance: Instance, seconds: float, tracer: Tracer) -> Solution |
     from vrp.evaluate import evaluate
 
     res = OrtoolsSolver().solve(instance, time_limit=seconds)
-    if res.solution is None:
+    if not isinstance(res.solution, Solution):
         return None
     score = evaluate(instance, res.solution)
     if not score.feasible:

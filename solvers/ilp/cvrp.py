@@ -49,7 +49,7 @@ def warm_routes(inst: Instance, seconds: float) -> list[list[int]] | None:
     if seconds < 0.1:
         return None
     res = OrtoolsSolver().solve(inst, time_limit=seconds)
-    if res.solution is None:
+    if not isinstance(res.solution, Solution):
         return None
     from vrp.evaluate import evaluate
 

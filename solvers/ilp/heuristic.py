@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from vrp.model import Instance
+from vrp.model import Instance, Solution
 
 
 def tour_cost(d: np.ndarray, tour: list[int]) -> float:
@@ -82,7 +82,7 @@ def warm_tour(instance: Instance, seconds: float) -> list[int]:
     if OrtoolsSolver is not None and seconds >= 0.1 and instance.n > 3:
         plain = Instance(name=instance.name, distances=d, depot=depot)
         res = OrtoolsSolver().solve(plain, time_limit=seconds)
-        if res.solution is not None and len(res.solution.routes[0]) == instance.n - 1:
+        if isinstance(res.solution, Solution) and len(res.solution.routes[0]) == instance.n - 1:
             return [depot, *res.solution.routes[0]]
     tour = nearest_neighbour(d, depot)
     if instance.is_symmetric:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import subprocess
+import sys
 
 import pytest
 
@@ -85,3 +87,15 @@ def test_bad_combinations_are_refused(tmp_path) -> None:
         train(TrainConfig(problem="vrptw", size=5, out=str(tmp_path / "b")))
     with pytest.raises(FileNotFoundError, match="resume"):
         train(TrainConfig(problem="tsp", size=5, resume=True, out=str(tmp_path / "c")))
+
+
+def test_bad_architecture_is_one_line_and_writes_nothing(tmp_path) -> None:
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "vrp.cli", "train", "--problem", "tsp", "--size", "10",
+                        "--epochs", "1", "--train-size", "64", "--batch-size", "32", "--val-size", "16",
+                        "--embed-dim", "32", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "embed_dim" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    with pytest.raises(ValueError, match="layers"):
+        train(TrainConfig(problem="tsp", size=5, out=str(tmp_path / "d"), policy_kwargs={"num_encoder_layers": 0}))
