@@ -30,7 +30,6 @@ data (Solomon, scaled by 10) it is exact.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solvers.base import BaseSolver
+from solvers.scaling import distance_scale, is_integral, scale_down, scale_up
 from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer
 
@@ -113,35 +113,9 @@ class OrtoolsParams:
 
 
 # ---------------------------------------------------------------- integer scaling
-def _is_integral(values: np.ndarray, scale: float) -> bool:
-    v = np.asarray(values, dtype=float) * scale
-    return bool(np.all(np.abs(v - np.round(v)) <= 1e-6 * np.maximum(1.0, np.abs(v))))
-
-
 def cost_scale(instance: Instance) -> float:
     """Factor that makes the distances integers (1 for TSPLIB/CVRPLIB, 10 for Solomon)."""
-    d = instance.distances
-    for s in (1.0, 10.0, 100.0):
-        if _is_integral(d, s):
-            return s
-    top = float(d.max()) or 1.0
-    # ~7 significant digits per arc, and a whole route stays far below int64.
-    return float(10 ** max(0, math.floor(math.log10(1e7 / top))))
-
-
-def scale_up(values: np.ndarray, scale: float) -> np.ndarray:
-    """Round ``values * scale`` up, exactly when it is integral (durations, demands)."""
-    v = np.asarray(values, dtype=float) * scale
-    r = np.round(v)
-    return np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.ceil(v)).astype(np.int64)
-
-
-def scale_down(values: Any, scale: float) -> Any:
-    """Round ``values * scale`` down, exactly when it is integral (limits, capacities)."""
-    v = np.asarray(values, dtype=float) * scale
-    r = np.round(v)
-    out = np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.floor(v)).astype(np.int64)
-    return out if out.ndim else int(out)
+    return distance_scale(instance.distances)
 
 
 def ffd_bins(demands: np.ndarray, capacity: float) -> int:
@@ -279,7 +253,7 @@ class _Model:
         routing.SetArcCostEvaluatorOfAllVehicles(arc_cb)
 
         if inst.demands is not None:
-            dem_scale = 1.0 if _is_integral(inst.demands, 1.0) else 1000.0
+            dem_scale = 1.0 if is_integral(inst.demands, 1.0) else 1000.0
             dem = scale_up(inst.demands, dem_scale)
             if open_routes:
                 dem = np.append(dem, 0)
@@ -291,7 +265,7 @@ class _Model:
             routing.AddDimensionWithVehicleCapacity(dem_cb, 0, caps, True, "load")
 
         if inst.time_windows is not None:
-            tscale = scale if _is_integral(dist, scale) else max(scale, 1000.0)
+            tscale = scale if is_integral(dist, scale) else max(scale, 1000.0)
             service = inst.service_times if inst.service_times is not None else np.zeros(n)
             travel = scale_up(dist + service[:, None], tscale)
             np.fill_diagonal(travel, 0)
@@ -313,7 +287,7 @@ class _Model:
 
         if v == "op":
             assert inst.prizes is not None and inst.max_length is not None
-            lscale = scale if _is_integral(dist, scale) else max(scale, 1000.0)
+            lscale = scale if is_integral(dist, scale) else max(scale, 1000.0)
             length = scale_up(dist, lscale)
             len_cb = routing.RegisterTransitMatrix(length.tolist())
             limit = int(scale_down(inst.max_length, lscale))

@@ -30,7 +30,6 @@ under the exact data.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from solvers.base import BaseSolver
+from solvers.scaling import distance_scale, is_integral, scale_down, scale_up
 from vrp.model import Instance, Solution
 from vrp.result import Result, Tracer
 
@@ -69,31 +69,6 @@ class PyvrpParams:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
         if self.num_vehicles is not None and self.num_vehicles < 1:
             raise ValueError(f"num_vehicles: must be positive, got {self.num_vehicles}")
-
-
-def _integral(values: np.ndarray, scale: float) -> bool:
-    v = np.asarray(values, dtype=float) * scale
-    return bool(np.all(np.abs(v - np.round(v)) <= 1e-6 * np.maximum(1.0, np.abs(v))))
-
-
-def _scale_for(d: np.ndarray) -> float:
-    for s in (1.0, 10.0, 100.0):
-        if _integral(d, s):
-            return s
-    top = float(d.max()) or 1.0
-    return float(10 ** max(0, math.floor(math.log10(1e7 / top))))
-
-
-def _up(values: np.ndarray, scale: float) -> np.ndarray:
-    v = np.asarray(values, dtype=float) * scale
-    r = np.round(v)
-    return np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.ceil(v)).astype(np.int64)
-
-
-def _down(values: np.ndarray, scale: float) -> np.ndarray:
-    v = np.asarray(values, dtype=float) * scale
-    r = np.round(v)
-    return np.where(np.abs(v - r) <= 1e-6 * np.maximum(1.0, np.abs(v)), r, np.floor(v)).astype(np.int64)
 
 
 class PyvrpSolver(BaseSolver):
@@ -156,16 +131,16 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
     d = inst.distances[np.ix_(order, order)]
     n = len(order)
     coords = inst.coords[order] if inst.coords is not None else np.zeros((n, 2))
-    scale = _scale_for(d)
+    scale = distance_scale(d)
     dist = np.round(d * scale).astype(np.int64)
     duration = dist.copy()
     if inst.time_windows is not None:
         service = inst.service_times[order] if inst.service_times is not None else np.zeros(n)
-        tscale = scale if _integral(d, scale) else max(scale, 1000.0)
-        duration = _up(d, tscale)
-        service_int = _up(service, tscale)
-        ready = _up(inst.time_windows[order, 0], tscale)
-        due = _down(inst.time_windows[order, 1], tscale)
+        tscale = scale if is_integral(d, scale) else max(scale, 1000.0)
+        duration = scale_up(d, tscale)
+        service_int = scale_up(service, tscale)
+        ready = scale_up(inst.time_windows[order, 0], tscale)
+        due = scale_down(inst.time_windows[order, 1], tscale)
     unit_distance, unit_duration = 1, 0
     prizes = np.zeros(n, dtype=np.int64)
     max_distance = None
@@ -173,9 +148,9 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
     if v == "op":
         assert inst.prizes is not None and inst.max_length is not None
         # Fine matrix for the length limit (costs nothing); coarse tie-break as "duration".
-        lscale = scale if _integral(d, scale) else max(scale, 1000.0)
-        dist = _up(d, lscale)
-        max_distance = int(_down(np.array([inst.max_length]), lscale)[0])
+        lscale = scale if is_integral(d, scale) else max(scale, 1000.0)
+        dist = scale_up(d, lscale)
+        max_distance = int(scale_down(np.array([inst.max_length]), lscale)[0])
         duration = np.round(d * 1000.0 / max(float(inst.max_length), 1e-12)).astype(np.int64)
         total = float(inst.prizes.sum()) or 1.0
         prize_scale = 1e9 / total
@@ -198,8 +173,8 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
 
     demand_scale = 1.0
     if inst.demands is not None:
-        demand_scale = 1.0 if _integral(inst.demands, 1.0) else 1000.0
-        dem = _up(inst.demands[order], demand_scale)
+        demand_scale = 1.0 if is_integral(inst.demands, 1.0) else 1000.0
+        dem = scale_up(inst.demands[order], demand_scale)
     clients = []
     for k in range(1, n):
         kw: dict = {"location": k}
@@ -219,14 +194,14 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
         common.update(tw_early=int(ready[0]), tw_late=int(due[0]))
     if v == "hcvrp":
         assert inst.vehicle_capacities is not None
-        vtypes = [pyvrp.VehicleType(num_available=1, capacity=[int(_down(np.array([c]), demand_scale)[0])],
+        vtypes = [pyvrp.VehicleType(num_available=1, capacity=[int(scale_down(np.array([c]), demand_scale)[0])],
                                     name=str(k), **common)
                   for k, c in enumerate(inst.vehicle_capacities)]
     elif inst.demands is not None:
         fleet = inst.num_vehicles or p.num_vehicles or (n - 1)
         if inst.num_vehicles is not None and p.num_vehicles is not None:
             fleet = min(inst.num_vehicles, p.num_vehicles)
-        cap = int(_down(np.array([inst.capacity]), demand_scale)[0])
+        cap = int(scale_down(np.array([inst.capacity]), demand_scale)[0])
         vtypes = [pyvrp.VehicleType(num_available=int(fleet), capacity=[cap], **common)]
     else:
         vtypes = [pyvrp.VehicleType(num_available=1, **common)]

@@ -53,3 +53,12 @@ def test_wheel_install_solves_a_dataset_name(tmp_path: Path) -> None:
                        capture_output=True, text=True, cwd=work, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["feasible"]
+
+
+def test_the_explicit_package_list_names_every_package() -> None:
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for top in ("vrp", "solvers", "envs")
+             for p in (ROOT / top).rglob("__init__.py")}
+    assert listed == found

@@ -75,3 +75,11 @@ class NoImprovement(StoppingCriterion):
         else:
             self.count += 1
         return self.count >= self.iterations
+
+
+def check_iteration_limits(max_iterations: int | None, no_improvement: int | None) -> None:
+    """Validate the iteration limits of a solver's ``Params`` (None: no such limit)."""
+    if max_iterations is not None and max_iterations < 0:
+        raise ValueError(f"max_iterations: must be >= 0, got {max_iterations}")
+    if no_improvement is not None and no_improvement < 1:
+        raise ValueError(f"no_improvement: must be >= 1, got {no_improvement}")

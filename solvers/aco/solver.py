@@ -25,7 +25,13 @@ from solvers.hgs.localsearch import local_search
 from solvers.hgs.problem import build
 from vrp.model import Instance
 from vrp.result import Result, SolverError, Tracer
-from vrp.stop import MaxIterations, MaxRuntime, NoImprovement, StoppingCriterion
+from vrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    NoImprovement,
+    StoppingCriterion,
+    check_iteration_limits,
+)
 
 
 @dataclass
@@ -64,10 +70,7 @@ class Params:
     gamma: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.max_iterations is not None and self.max_iterations < 0:
-            raise ValueError(f"max_iterations: must be >= 0, got {self.max_iterations}")
-        if self.no_improvement is not None and self.no_improvement < 1:
-            raise ValueError(f"no_improvement: must be >= 1, got {self.no_improvement}")
+        check_iteration_limits(self.max_iterations, self.no_improvement)
         if self.n_ants < 1:
             raise ValueError(f"n_ants: must be >= 1, got {self.n_ants}")
         if self.alpha < 0 or self.beta < 0 or self.gamma < 0:

@@ -20,7 +20,13 @@ from solvers.hgs.localsearch import evaluate_routes, local_search
 from solvers.hgs.problem import Problem, build
 from vrp.model import Instance
 from vrp.result import Result, Tracer
-from vrp.stop import MaxIterations, MaxRuntime, NoImprovement, StoppingCriterion
+from vrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    NoImprovement,
+    StoppingCriterion,
+    check_iteration_limits,
+)
 
 
 @dataclass
@@ -67,10 +73,7 @@ class Params:
     restart_after: int = 20000
 
     def __post_init__(self) -> None:
-        if self.max_iterations is not None and self.max_iterations < 0:
-            raise ValueError(f"max_iterations: must be >= 0, got {self.max_iterations}")
-        if self.no_improvement is not None and self.no_improvement < 1:
-            raise ValueError(f"no_improvement: must be >= 1, got {self.no_improvement}")
+        check_iteration_limits(self.max_iterations, self.no_improvement)
         if self.pop_size < 2:
             raise ValueError(f"pop_size: must be >= 2, got {self.pop_size}")
         if self.generation_size < 1:
