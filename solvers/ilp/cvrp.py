@@ -69,6 +69,11 @@ class _Arcs:
     def inside(self, s: np.ndarray) -> np.ndarray:
         return self.idx[np.ix_(s, s)][~np.eye(s.size, dtype=bool)]
 
+    def leaving(self, s: np.ndarray) -> np.ndarray:
+        out = np.ones(self.n, dtype=bool)
+        out[s] = False
+        return self.idx[np.ix_(s, np.flatnonzero(out))].ravel()
+
     def vector(self, routes: list[list[int]], depot: int) -> np.ndarray:
         x = np.zeros(self.m + 1)
         for r in routes:
@@ -146,10 +151,17 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     model.add_rows(rows)
 
     def cut_rows(found: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+        # x(A(S)) <= |S| - k(S), or the same cut as x(delta+(S)) >= k(S) (equal under the
+        # degree rows, S without the depot): whichever has fewer nonzeros. Dense rows make
+        # HiGHS's presolve slow, and it does not stop for a time limit while it runs.
         out = []
         for s, need in found:
-            cols = arcs.inside(s)
-            out.append((cols, np.ones(cols.size), -np.inf, float(s.size - need)))
+            if s.size - 1 <= n - s.size:
+                cols = arcs.inside(s)
+                out.append((cols, np.ones(cols.size), -np.inf, float(s.size - need)))
+            else:
+                cols = arcs.leaving(s)
+                out.append((cols, np.ones(cols.size), float(need), np.inf))
         return out
 
     def support(x: np.ndarray) -> np.ndarray:
@@ -181,6 +193,8 @@ def solve_cvrp(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         info["cuts"] += len(found)
     info["lp_bound"] = lb if lp_done else None
 
+    if lp_done:
+        info["dropped_cuts"] = model.drop_slack_rows(len(rows))
     if lp_done and best is not None:
         keep = arcs.vector(best, depot) > 0.5
         slack = (ub - 1.0 + 1e-6) if ints else ub + 1e-9

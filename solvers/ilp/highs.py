@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 try:
     import highspy
+
+    cb = highspy.cb.HighsCallbackType
 except ImportError:  # pragma: no cover - exercised only without highspy
     highspy = None  # type: ignore[assignment]
 
@@ -67,6 +70,20 @@ class HighsModel:
         self.num_cols = n
         self.costs = np.asarray(costs, dtype=np.float64).copy()
         self.integer = False
+        # HiGHS checks its own time limit only between work units (it overran by seconds
+        # on dense cut rows); the interrupt callbacks stop it at this wall-clock deadline.
+        self.deadline: float | None = None
+        self._incumbent: Callable[[np.ndarray], None] | None = None
+        h.setCallback(self._callback, None)
+        for kind in (cb.kCallbackSimplexInterrupt, cb.kCallbackMipInterrupt):
+            h.startCallback(kind)
+
+    def _callback(self, kind: object, _msg: object, data_out: Any, data_in: Any, _user: object) -> None:
+        if kind == cb.kCallbackMipImprovingSolution:
+            if self._incumbent is not None:
+                self._incumbent(np.array(data_out.mip_solution))
+        elif data_in is not None and self.deadline is not None and time.perf_counter() > self.deadline:
+            data_in.user_interrupt = True
 
     def add_rows(self, rows: Sequence[tuple[np.ndarray, np.ndarray, float, float]]) -> None:
         """Add rows ``lo <= sum(val * x[idx]) <= hi``."""
@@ -83,9 +100,26 @@ class HighsModel:
         hi = np.array([r[3] for r in rows], dtype=np.float64)
         self.h.addRows(len(rows), lo, hi, int(index.size), starts, index, value)
 
+    def drop_slack_rows(self, first: int, tol: float = 1e-6) -> int:
+        """Delete the rows from ``first`` on that are slack at the last LP optimum.
+
+        The LP optimum and its value are unchanged (a constraint that does not bind
+        can go); the MIP gets a smaller model. Returns how many rows went.
+        """
+        sol = self.h.getSolution()
+        lp = self.h.getLp()
+        act = np.asarray(sol.row_value)[first:]
+        lo = np.asarray(lp.row_lower_)[first:]
+        hi = np.asarray(lp.row_upper_)[first:]
+        slack = (act > lo + tol) & (act < hi - tol)
+        rows = (np.flatnonzero(slack) + first).astype(np.int32)
+        if rows.size:
+            self.h.deleteRows(int(rows.size), rows)
+        return int(rows.size)
+
     def set_time_limit(self, seconds: float) -> None:
-        # HiGHS checks its clock between work units; on models with thousands of
-        # dense cut rows it overran by seconds (X-n101-k25): leave it a margin.
+        """Stop the next solves ``seconds`` from now (HiGHS's limit, and the interrupt deadline)."""
+        self.deadline = time.perf_counter() + max(0.0, float(seconds))
         self.h.setOptionValue("time_limit", max(0.01, 0.9 * float(seconds) - 0.1))
 
     def solve_lp(self) -> tuple[str, float, np.ndarray, np.ndarray]:
@@ -116,6 +150,9 @@ class HighsModel:
         # Integer costs: a gap below 1 proves optimality; otherwise ask for a tight gap.
         self.h.setOptionValue("mip_rel_gap", 0.0 if integral_costs else 1e-9)
         self.h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral_costs else 1e-7)
+        # A restart presolves the whole model again, which HiGHS does not interrupt: on
+        # hundreds of dense cut rows that overran the time limit by seconds.
+        self.h.setOptionValue("mip_allow_restart", False)
 
     def hint(self, x: np.ndarray) -> None:
         """Give HiGHS a starting solution.
@@ -133,17 +170,14 @@ class HighsModel:
             sol.col_value = list(map(float, x))
             self.h.setSolution(sol)
 
-    def on_incumbent(self, fn: object) -> None:
+    def on_incumbent(self, fn: Callable[[np.ndarray], None]) -> None:
         """Call ``fn(x)`` with every improving MIP solution (subtour solutions included)."""
-
-        def callback(_type: object, _msg: object, data_out: object, _data_in: object, _user: object) -> None:
-            fn(np.array(data_out.mip_solution))  # type: ignore[attr-defined,operator]
-
-        self.h.setCallback(callback, None)
-        self.h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+        self._incumbent = fn
+        self.h.startCallback(cb.kCallbackMipImprovingSolution)
 
     def solve_mip(self) -> tuple[str, float | None, float, np.ndarray | None]:
         """Solve the MIP; return (status, incumbent objective or None, dual bound, x or None)."""
+        t0 = time.perf_counter()
         self.h.run()
         status = self._status()
         info = self.h.getInfo()
@@ -156,8 +190,14 @@ class HighsModel:
         true = float(self.costs @ x)
         if abs(true - obj) > 1e-6 * max(1.0, abs(true)):
             # HiGHS's answer disagrees with its own solution: do not trust it, solve
-            # again without presolve (where the disagreement has been seen).
+            # again without presolve (where the disagreement has been seen), when the
+            # time left allows; else the solution stands unproved, with no bound.
+            spent = time.perf_counter() - t0
+            if self.deadline is not None and self.deadline - time.perf_counter() < 3.0 * spent + 1.0:
+                return "timeout", true, -INF, x
             self.h.setOptionValue("presolve", "off")
+            if self.deadline is not None:  # what is left of this solve's time, not a fresh limit
+                self.h.setOptionValue("time_limit", max(0.01, self.deadline - time.perf_counter()))
             try:
                 self.h.run()
             finally:
