@@ -161,6 +161,26 @@ def _versions() -> dict[str, str]:
             "python": sys.version.split()[0]}
 
 
+# Library chatter that says nothing about this run (our own lines report every epoch).
+_NOISE = (
+    r"Attribute '(env|policy)' is an instance of `nn.Module`",
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    r"Found \d+ module\(s\) in eval mode",
+)
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    for pattern in _NOISE:
+        warnings.filterwarnings("ignore", message=pattern)
+    # "GPU available: False", the LitLogger tip, "val_file not set. Generating dataset instead"
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "rl4co"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("rl4co.envs.common.base").setLevel(logging.ERROR)  # we generate the datasets on purpose
+
+
 def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C901 - one setup sequence
     """Train (or resume) a policy; returns the output directory.
 
@@ -173,6 +193,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     from rl4co.models.zoo import POMO, AttentionModel
     from rl4co.utils.trainer import RL4COTrainer
 
+    _quiet_libraries()
     from envs.adapters import ENV_NAMES, NORMALISATION
     from envs.rl4co_gen import make_env
 

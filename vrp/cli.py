@@ -196,7 +196,7 @@ def _warmup(solver: Any) -> None:
     if warm is None:
         return
     # Outside the time limit: a cold JIT compile takes about a minute, loading the cache about a second.
-    print("warm-up: compiling or loading the JIT cache (not counted in the time limit)…", file=sys.stderr,
+    print("warm-up: compiling… or loading the JIT cache / checkpoint (not counted in the time limit)", file=sys.stderr,
           flush=True)
     t0 = time.perf_counter()
     warm()
@@ -269,16 +269,30 @@ def _solve_network(args: argparse.Namespace, options: dict[str, str]) -> int:
     score = network.evaluate_flows(problem, result.solution)
     summary = network.score_to_dict(score)
     summary.update({"instance": Path(args.instance).stem, "solver": args.solver, "status": result.status,
-                    "bound": result.bound, "runtime_s": result.runtime, "seed": args.seed})
+                    "optimal_over": result.info.get("optimal_over"), "bound": result.bound,
+                    "runtime_s": result.runtime, "seed": args.seed})
     if args.out:
         network.write_solution(args.out, result.solution, score)
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        for k, v in summary.items():
-            if not isinstance(v, list | dict):
-                print(f"{k:<22} {v}")
+    print(json.dumps(summary) if args.json else _network_lines(summary))
     return EXIT_OK if summary.get("feasible", True) else EXIT_FAIL
+
+
+def _network_lines(summary: dict[str, Any]) -> str:
+    """A flow-routing summary for a person: shares in percent, no lists."""
+    lines = []
+    for k, v in summary.items():
+        if isinstance(v, list | dict) or (v is None and k == "optimal_over"):
+            continue
+        if isinstance(v, float) and (k.endswith(("_fraction", "_utilisation"))):
+            text = f"{100.0 * v:.1f} %"
+        elif isinstance(v, float) and k == "runtime_s":
+            text = f"{v:.2f}"
+        elif isinstance(v, float):
+            text = f"{v:g}"
+        else:
+            text = str(v)
+        lines.append(f"{k:<22} {text}")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- check / info / solvers
@@ -291,8 +305,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         problem = network.read_problem(args.instance)
         sol = network.read_solution(args.solution, problem)
         summary = network.score_to_dict(network.evaluate_flows(problem, sol))
-        print(json.dumps(summary) if args.json else "\n".join(f"{k:<22} {v}" for k, v in summary.items()
-                                                               if not isinstance(v, list | dict)))
+        print(json.dumps(summary) if args.json else _network_lines(summary))
         return EXIT_OK if summary.get("feasible", True) else EXIT_FAIL
     from vrp import io
     from vrp.evaluate import evaluate

@@ -106,6 +106,8 @@ def _highs(p: ILPParams, time_left: float, integral: bool, *, warm: bool = False
     import highspy
     import pulp
 
+    import solvers.ilp.highs  # noqa: F401 - swallows HiGHS's banner once per process
+
     class _HiGHS(pulp.HiGHS):  # type: ignore[misc, name-defined]
         def callSolver(self, lp: Any) -> None:
             if warm:
