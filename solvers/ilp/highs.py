@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,6 +50,15 @@ def _silence_banner() -> None:
 _silence_banner()
 
 
+def _dispatcher(ref: Any) -> Callable[..., None]:
+    def dispatch(kind: object, _msg: object, data_out: Any, data_in: Any, _user: object) -> None:
+        model = ref()
+        if model is not None:
+            model._callback(kind, data_out, data_in)
+
+    return dispatch
+
+
 def available() -> bool:
     return highspy is not None
 
@@ -74,11 +84,12 @@ class HighsModel:
         # on dense cut rows); the interrupt callbacks stop it at this wall-clock deadline.
         self.deadline: float | None = None
         self._incumbent: Callable[[np.ndarray], None] | None = None
-        h.setCallback(self._callback, None)
+        # A weak reference: HiGHS holding a bound method would keep every model alive.
+        h.setCallback(_dispatcher(weakref.ref(self)), None)
         for kind in (cb.kCallbackSimplexInterrupt, cb.kCallbackMipInterrupt):
             h.startCallback(kind)
 
-    def _callback(self, kind: object, _msg: object, data_out: Any, data_in: Any, _user: object) -> None:
+    def _callback(self, kind: object, data_out: Any, data_in: Any) -> None:
         if kind == cb.kCallbackMipImprovingSolution:
             if self._incumbent is not None:
                 self._incumbent(np.array(data_out.mip_solution))
