@@ -37,7 +37,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solvers.base import BaseSolver
-from solvers.scaling import distance_scale, is_integral, scale_down, scale_up
+from solvers.scaling import distance_scale, resource_scale, scale_down, scale_up
 from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer
 
@@ -253,7 +253,7 @@ class _Model:
         routing.SetArcCostEvaluatorOfAllVehicles(arc_cb)
 
         if inst.demands is not None:
-            dem_scale = 1.0 if is_integral(inst.demands, 1.0) else 1000.0
+            dem_scale = resource_scale(inst.demands, 1.0)
             dem = scale_up(inst.demands, dem_scale)
             if open_routes:
                 dem = np.append(dem, 0)
@@ -265,7 +265,7 @@ class _Model:
             routing.AddDimensionWithVehicleCapacity(dem_cb, 0, caps, True, "load")
 
         if inst.time_windows is not None:
-            tscale = scale if is_integral(dist, scale) else max(scale, 1000.0)
+            tscale = resource_scale(dist, scale)
             service = inst.service_times if inst.service_times is not None else np.zeros(n)
             travel = scale_up(dist + service[:, None], tscale)
             np.fill_diagonal(travel, 0)
@@ -287,7 +287,7 @@ class _Model:
 
         if v == "op":
             assert inst.prizes is not None and inst.max_length is not None
-            lscale = scale if is_integral(dist, scale) else max(scale, 1000.0)
+            lscale = resource_scale(dist, scale)
             length = scale_up(dist, lscale)
             len_cb = routing.RegisterTransitMatrix(length.tolist())
             limit = int(scale_down(inst.max_length, lscale))

@@ -41,7 +41,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from solvers.base import BaseSolver
-from solvers.scaling import distance_scale, is_integral, scale_down, scale_up
+from solvers.scaling import distance_scale, resource_scale, scale_down, scale_up
 from vrp.model import Instance, Solution
 from vrp.result import Result, Tracer
 
@@ -136,7 +136,7 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
     duration = dist.copy()
     if inst.time_windows is not None:
         service = inst.service_times[order] if inst.service_times is not None else np.zeros(n)
-        tscale = scale if is_integral(d, scale) else max(scale, 1000.0)
+        tscale = resource_scale(d, scale)
         duration = scale_up(d, tscale)
         service_int = scale_up(service, tscale)
         ready = scale_up(inst.time_windows[order, 0], tscale)
@@ -148,9 +148,9 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
     if v == "op":
         assert inst.prizes is not None and inst.max_length is not None
         # Fine matrix for the length limit (costs nothing); coarse tie-break as "duration".
-        lscale = scale if is_integral(d, scale) else max(scale, 1000.0)
+        lscale = resource_scale(d, scale)
         dist = scale_up(d, lscale)
-        max_distance = int(scale_down(np.array([inst.max_length]), lscale)[0])
+        max_distance = int(scale_down(inst.max_length, lscale))
         duration = np.round(d * 1000.0 / max(float(inst.max_length), 1e-12)).astype(np.int64)
         total = float(inst.prizes.sum()) or 1.0
         prize_scale = 1e9 / total
@@ -173,7 +173,7 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
 
     demand_scale = 1.0
     if inst.demands is not None:
-        demand_scale = 1.0 if is_integral(inst.demands, 1.0) else 1000.0
+        demand_scale = resource_scale(inst.demands, 1.0)
         dem = scale_up(inst.demands[order], demand_scale)
     clients = []
     for k in range(1, n):
@@ -194,14 +194,14 @@ def build(inst: Instance, p: PyvrpParams) -> tuple[pyvrp.ProblemData, list[int],
         common.update(tw_early=int(ready[0]), tw_late=int(due[0]))
     if v == "hcvrp":
         assert inst.vehicle_capacities is not None
-        vtypes = [pyvrp.VehicleType(num_available=1, capacity=[int(scale_down(np.array([c]), demand_scale)[0])],
+        vtypes = [pyvrp.VehicleType(num_available=1, capacity=[int(scale_down(c, demand_scale))],
                                     name=str(k), **common)
                   for k, c in enumerate(inst.vehicle_capacities)]
     elif inst.demands is not None:
         fleet = inst.num_vehicles or p.num_vehicles or (n - 1)
         if inst.num_vehicles is not None and p.num_vehicles is not None:
             fleet = min(inst.num_vehicles, p.num_vehicles)
-        cap = int(scale_down(np.array([inst.capacity]), demand_scale)[0])
+        cap = int(scale_down(inst.capacity, demand_scale))
         vtypes = [pyvrp.VehicleType(num_available=int(fleet), capacity=[cap], **common)]
     else:
         vtypes = [pyvrp.VehicleType(num_available=1, **common)]

@@ -30,6 +30,15 @@ def distance_scale(d: np.ndarray) -> float:
     return float(10 ** max(0, math.floor(math.log10(1e7 / top))))
 
 
+def resource_scale(values: Any, scale: float) -> float:
+    """``scale`` when it makes ``values`` integral, else at least 1000 (three decimals kept).
+
+    For the resources a solver must not get wrong (durations, route lengths, demands):
+    a coarse scale that rounds them would change feasibility.
+    """
+    return scale if is_integral(values, scale) else max(scale, 1000.0)
+
+
 def _rounded(values: Any, scale: float, inexact: Any) -> np.ndarray:
     v = np.asarray(values, dtype=float) * scale
     r = np.round(v)
