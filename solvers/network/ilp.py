@@ -11,8 +11,19 @@ Two models, chosen by ``model`` (``auto``: arc-flow when it has at most
          sum_{(f, j) uses link e} demand_f * y[f, j] <= capacity_e
 
 It is exact only over the ``k`` candidates, so it proves nothing about the real
-problem: status ``feasible`` with ``info["optimal_over"] = "k-paths"`` when HiGHS
-closes the gap, and no bound. (When every flow's candidate list holds every usable
+problem: status ``feasible`` with ``info["optimal_over"] = "k-paths"`` when the
+search below closes the gap, and no bound (``info["k_path_bound"]`` is the bound
+over the candidates).
+
+The hard part of these models is not the bound: their LP relaxations are highly
+degenerate (many flows with the same value per unit of capacity), the LP bound is
+usually within a few units of the optimum, and HiGHS's branch-and-bound spends its
+time looking for the solution that fills the bottleneck links exactly. So the path
+model is solved in steps (:class:`_Search`): a Lagrangian-guided start, the LP
+bound, then *targets from the bound down* on models restricted by the LP prices
+(:mod:`solvers.network.dual`: only solutions worth the target survive, and those
+models are small), HiGHS's root cuts for tighter prices, RINS, and finally the whole
+model from the best solution, capped at the bound. (When every flow's candidate list holds every usable
 simple path, or every flow is admitted, the model is exact and the status is
 ``optimal``.)
 
@@ -74,6 +85,10 @@ class ILPParams:
         (RINS: fix the variables on which the LP relaxation and the heuristic
         start agree, solve the rest) before
         the full MIP; 0 turns it off (default 0.15).
+    dual_search
+        Share of the time left after the LP relaxation that the path model may spend on
+        targets from the LP bound down (see :class:`_Search`; integer objectives only);
+        0 turns it off (default 0.4).
     """
 
     model: str = "auto"
@@ -83,6 +98,7 @@ class ILPParams:
     gap: float = 0.0
     threads: int = 1
     fix_and_solve: float = 0.15
+    dual_search: float = 0.4
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -99,32 +115,20 @@ class ILPParams:
             raise ValueError(f"threads: must be a positive integer, got {self.threads!r}")
         if not 0 <= self.fix_and_solve < 1:
             raise ValueError(f"fix_and_solve: must be in [0, 1), got {self.fix_and_solve!r}")
+        if not 0 <= self.dual_search < 1:
+            raise ValueError(f"dual_search: must be in [0, 1), got {self.dual_search!r}")
 
 
-def _highs(p: ILPParams, time_left: float, integral: bool, *, warm: bool = False, mip: bool = True) -> Any:
-    """PuLP's HiGHS interface; with ``warm``, the variables' initial values are handed to HiGHS as a start."""
-    import highspy
+def _highs(p: ILPParams, time_left: float, integral: bool, *, mip: bool = True) -> Any:
+    """PuLP's HiGHS interface with our options."""
     import pulp
 
     import solvers.ilp.highs  # noqa: F401 - swallows HiGHS's banner once per process
 
-    class _HiGHS(pulp.HiGHS):  # type: ignore[misc, name-defined]
-        def callSolver(self, lp: Any) -> None:
-            if warm:
-                h = lp.solverModel
-                values = [0.0] * h.getNumCol()
-                for var in lp.variables():
-                    values[var.index] = float(var.varValue or 0.0)
-                sol = highspy.HighsSolution()
-                sol.col_value = values
-                sol.value_valid = True
-                h.setSolution(sol)
-            lp.solverModel.run()
-
     opts: dict[str, Any] = {}
     if integral and mip:
         opts["mip_abs_gap"] = 1.0 - 1e-6
-    return _HiGHS(mip=mip, msg=False, timeLimit=max(time_left, 0.01), threads=p.threads, gapRel=p.gap, **opts)
+    return pulp.HiGHS(mip=mip, msg=False, timeLimit=max(time_left, 0.01), threads=p.threads, gapRel=p.gap, **opts)
 
 
 @contextlib.contextmanager
@@ -178,41 +182,150 @@ def _run(prob: Any, solver: Any, tracer_start: float) -> dict[str, Any]:
     }
 
 
-def _fix_and_solve(prob: Any, y: list[Any], incumbent: list[int], p: ILPParams, integral: bool,
-                   until: float) -> list[int] | None:
-    """RINS-style primal heuristic: fix every variable on which the LP relaxation and the
-    ``incumbent`` agree, solve the MIP left (until ``until``), restore the bounds.
+class _PathHighs:
+    """The path model as PuLP built it in HiGHS, and the solves the path ``ilp`` runs on it.
 
-    Returns the indices of the chosen paths, or None. HiGHS's own heuristics improve
+    Vectors are in path order (``y[i]``); ``col`` maps them to HiGHS's columns.
+    """
+
+    def __init__(self, prob: Any, y: list[Any], p: ILPParams, integral: bool) -> None:
+
+        self.p, self.integral = p, integral
+        self.solver = _highs(p, 1.0, integral)
+        with _stdout_to_stderr():
+            self.solver.createAndConfigureSolver(prob)
+            self.solver.buildSolverModel(prob)
+        h = prob.solverModel
+        self.h = h
+        self.col = np.array([v.index for v in y], dtype=np.int64)
+        n = h.getNumCol()
+        self.cols = np.arange(n, dtype=np.int32)
+        self.profit = -np.array(h.getLp().col_cost_)  # PuLP hands HiGHS min(-objective)
+        self.cuts = 0
+        self._extract()
+
+    def _extract(self) -> None:
+        """The rows as a CSR matrix, and their sides."""
+        import highspy
+        import scipy.sparse as sp
+
+        lp = self.h.getLp()
+        a = lp.a_matrix_
+        fmt = sp.csr_matrix if a.format_ == highspy.MatrixFormat.kRowwise else sp.csc_matrix
+        self.A = fmt((np.array(a.value_), np.array(a.index_), np.array(a.start_)),
+                     shape=(lp.num_row_, lp.num_col_)).tocsr()
+        self.rows = np.arange(lp.num_row_, dtype=np.int32)
+        self.row_lower, self.row_upper = np.array(lp.row_lower_), np.array(lp.row_upper_)
+        self.nnz = int(self.A.nnz)
+
+    def add_root_cuts(self, until: float) -> np.ndarray | None:
+        """Run HiGHS's root node (no presolve, so the cuts are on our columns) and keep its cut pool.
+
+        The cuts hold for every solution better than the root's incumbent (no gap
+        tolerance in this pass), which is returned: later searches only look above it.
+        """
+        import highspy
+
+        h = self.h
+        cb = highspy.cb.HighsCallbackType
+        pool: list[tuple[Any, ...]] = []
+
+        def grab(_kind: Any, _msg: Any, out: Any, _inp: Any, _user: Any) -> None:
+            pool.append((int(out.cutpool_num_cut), np.array(out.cutpool_start), np.array(out.cutpool_index),
+                         np.array(out.cutpool_value), np.array(out.cutpool_lower), np.array(out.cutpool_upper)))
+
+        self.set_bounds()
+        tune = (("presolve", "off"), ("mip_max_nodes", 1), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
+                ("mip_heuristic_effort", 0.0))
+        saved = {k: h.getOptionValue(k)[1] for k, _ in tune}
+        for k, v in tune:
+            h.setOptionValue(k, v)
+        h.setCallback(grab, None)
+        h.startCallback(cb.kCallbackMipGetCutPool)
+        try:
+            run = self.run(until)
+        finally:
+            h.stopCallback(cb.kCallbackMipGetCutPool)
+            for k, v in saved.items():
+                h.setOptionValue(k, v)
+        if pool and pool[-1][0] > 0 and (run["x"] is not None or run["status"] != "Infeasible"):
+            ncut, start, index, value, lower, upper = pool[-1]
+            h.addRows(ncut, lower, upper, len(index), start[:ncut].astype(np.int32), index.astype(np.int32), value)
+            self.cuts += ncut
+            self._extract()
+        return run["x"]
+
+    def value(self, x: np.ndarray) -> float:
+        xh = np.zeros(self.profit.size)
+        xh[self.col] = x
+        return float(self.profit @ xh)
+
+    def set_bounds(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+                   row_lower: np.ndarray | None = None, row_upper: np.ndarray | None = None) -> None:
+        """Column bounds and row sides in HiGHS order (None: the model's own)."""
+        n = self.cols.size
+        self.h.changeColsBounds(n, self.cols, np.zeros(n) if col_lower is None else col_lower,
+                                np.ones(n) if col_upper is None else col_upper)
+        self.h.changeRowsBounds(self.rows.size, self.rows, self.row_lower if row_lower is None else row_lower,
+                                self.row_upper if row_upper is None else row_upper)
+
+    def run(self, until: float, *, mip: bool = True, start: np.ndarray | None = None) -> dict[str, Any]:
+        """Solve (the relaxation unless ``mip``) until ``until``; values in path order."""
+        import highspy
+
+        h = self.h
+        n = self.cols.size
+        kind = highspy.HighsVarType.kInteger if mip else highspy.HighsVarType.kContinuous
+        h.changeColsIntegrality(n, self.cols, np.array([kind] * n))
+        h.setOptionValue("time_limit", max(until - time.perf_counter() - _margin(self, self.nnz), 0.01))
+        if start is not None:
+            xh = np.zeros(n)
+            xh[self.col] = start
+            sol = highspy.HighsSolution()
+            sol.col_value = xh.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        t0 = time.perf_counter()
+        with _stdout_to_stderr():
+            h.run()
+        # Time HiGHS's own limit does not see (our read-back): the next solve leaves room for it.
+        self.vrp_overhead = max(getattr(self, "vrp_overhead", 0.0), time.perf_counter() - t0 - h.getRunTime())
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        out: dict[str, Any] = {
+            "optimal": status == highspy.HighsModelStatus.kOptimal,
+            "infeasible": status == highspy.HighsModelStatus.kInfeasible,
+            "status": h.modelStatusToString(status), "x": None, "row_dual": None,
+            "nodes": int(info.mip_node_count) if mip else 0,
+        }
+        if has_sol:
+            sol = h.getSolution()
+            out["x"] = np.array(sol.col_value)[self.col]
+            if mip:
+                out["x"] = np.round(out["x"])
+            out["value"] = -info.objective_function_value
+            if not mip and sol.dual_valid:
+                out["row_dual"] = np.array(sol.row_dual)
+        return out
+
+
+def _fix_and_solve(ph: _PathHighs, lp: np.ndarray, incumbent: np.ndarray, until: float) -> np.ndarray | None:
+    """RINS-style primal heuristic: fix every variable on which the LP relaxation and the
+    ``incumbent`` agree, solve the MIP left (until ``until``) from the incumbent.
+
+    Returns the new 0/1 vector in path order, or None. HiGHS's own heuristics improve
     a start on the full model slowly; the small sub-MIP is solved in seconds.
     """
     if until - time.perf_counter() < 0.5:
         return None
-    relaxed = _run(prob, _highs(p, until - time.perf_counter() - _margin(prob, len(y) * 6), integral, mip=False),
-                   0.0)
-    if not relaxed["optimal"]:
-        return None
-    lp = [float(v.varValue or 0.0) for v in y]
-    inc = np.zeros(len(y))
-    inc[incumbent] = 1.0
-    fixed = []
-    for v, x, z in zip(y, lp, inc.tolist()):
-        if abs(x - z) <= 1e-6:
-            fixed.append(v)
-            v.lowBound = v.upBound = int(z)
-    try:
-        for v, z in zip(y, inc.tolist()):
-            v.setInitialValue(z)
-        if until - time.perf_counter() < 0.2:
-            return None
-        run = _run(prob, _highs(p, until - time.perf_counter() - _margin(prob, len(y) * 6), integral, warm=True),
-                   0.0)
-        if not run["has_solution"]:
-            return None
-        return [i for i, v in enumerate(y) if (v.varValue or 0.0) > 0.5]
-    finally:
-        for v in fixed:
-            v.lowBound, v.upBound = 0, 1
+    agree = np.abs(lp - incumbent) <= 1e-6
+    lo, hi = np.zeros(ph.cols.size), np.ones(ph.cols.size)
+    lo[ph.col[agree]] = incumbent[agree]
+    hi[ph.col[agree]] = incumbent[agree]
+    ph.set_bounds(lo, hi)
+    run = ph.run(until, start=incumbent)
+    return run["x"]
 
 
 def _heuristic_start(problem: FlowProblem, cand: Any) -> list[int]:
@@ -227,6 +340,135 @@ def _heuristic_start(problem: FlowProblem, cand: Any) -> list[int]:
     chosen2, value2 = guided.decode(np.where(guided.num_valid > 0, 0, -1)[None, :])
     dec, pick = (guided, chosen2[0]) if value2[0] >= value[0] else (plain, chosen[0])
     return [int(cand.table[f, dec.candidate_index(f, int(j))]) for f, j in enumerate(pick.tolist()) if j >= 0]
+
+
+class _Search:
+    """The path ``ilp``'s steps on one :class:`_PathHighs`, with the best solution so far.
+
+    1. The LP relaxation gives an upper bound ``D`` (:mod:`solvers.network.dual`); a
+       start worth ``floor(D)`` is optimal at once.
+    2. Targets from ``floor(D)`` down (integer objectives only): the model restricted to
+       solutions worth at least ``T`` either holds one (HiGHS maximises over it: if it
+       proves that maximum, it is the optimum) or is infeasible (then nothing is worth
+       ``T`` and the bound drops to ``T - 1``). These restricted models are small, and the
+       descent stops at the first target HiGHS cannot settle within its share of time.
+    3. RINS (:func:`_fix_and_solve`) improves the start.
+    4. The model restricted to solutions better than the best one (and at most the
+       bound) for the time left: optimal or infeasible proves the answer.
+    """
+
+    def __init__(self, ph: _PathHighs, start: float) -> None:
+        self.ph, self.start = ph, start
+        self.x = np.zeros(ph.col.size)
+        self.z = 0.0
+        self.trace: list[tuple[float, float]] = []
+        self.upper: float | None = None
+        self.proven = False
+        self.refuted = 0
+        self.nodes = 0
+        self.last_status = "not run"
+
+    def offer(self, x: np.ndarray | None) -> bool:
+        """Keep ``x`` if it is better than the best so far."""
+        if x is None:
+            return False
+        v = self.ph.value(x)
+        if self.trace and v <= self.z + 1e-9:
+            return False
+        self.x, self.z = x, v
+        self.trace.append((time.perf_counter() - self.start, v))
+        self._check()
+        return True
+
+    def _check(self) -> None:
+        if self.upper is not None and self.z >= self.upper - 1e-6:
+            self.proven = True
+
+    def _run(self, until: float, **kw: Any) -> dict[str, Any]:
+        run = self.ph.run(until, **kw)
+        self.nodes += run["nodes"]
+        self.last_status = run["status"]
+        return run
+
+    def _descend(self, dual: Any, until: float, *, first_only: bool = False) -> None:
+        """Targets from the bound down (step 2); stops at the first one HiGHS cannot settle.
+
+        The model restricted for target ``T`` holds every solution worth ``T`` or more
+        (and maybe others): if HiGHS proves its maximum ``v``, then ``v >= T`` is the
+        optimum, and ``v < T`` (or no solution) means nothing is worth ``T``.
+        """
+        ph = self.ph
+        assert self.upper is not None
+        T = int(self.upper)
+        while T > self.z + 0.5 and time.perf_counter() < until - 0.2:
+            r = dual.at(T)
+            ph.set_bounds(r.col_lower, r.col_upper, r.row_lower, r.row_upper)
+            run = self._run(until)
+            self.offer(run["x"])
+            if not (run["optimal"] or run["infeasible"]):
+                return
+            if run["optimal"] and run["value"] >= T - 1e-6:
+                self.proven = True
+                return
+            self.upper = T - 1.0
+            self.refuted += 1
+            self._check()
+            T -= 1
+            if first_only:
+                return
+
+    def run_all(self, p: ILPParams, deadline: float) -> None:
+        from solvers.network.dual import DualRestriction
+
+        ph = self.ph
+        exact = p.gap == 0  # HiGHS's "optimal" proves the optimum only without a gap tolerance
+        ph.set_bounds()
+        lp = self._run(deadline, mip=False)
+        dual = None
+        if lp["optimal"] and lp["row_dual"] is not None:
+            dual = DualRestriction(ph.A, ph.row_lower, ph.row_upper, ph.profit, lp["row_dual"])
+            self.upper = float(np.floor(dual.bound + 1e-6)) if ph.integral else dual.bound
+            self._check()
+        if self.proven:
+            return
+        integral = dual is not None and ph.integral and exact
+        if integral and p.dual_search:
+            assert dual is not None
+            now = time.perf_counter()
+            until = now + p.dual_search * (deadline - now)
+            # The top target on the LP's own prices first (often settles it in a second),
+            # then HiGHS's root cuts for tighter prices and the rest of the descent.
+            self._descend(dual, min(until, now + 0.2 * (until - now)), first_only=True)
+            if not self.proven and until - time.perf_counter() > 1.0:
+                now = time.perf_counter()
+                self.offer(ph.add_root_cuts(now + 0.4 * (until - now)))
+                if not self.proven and ph.cuts:
+                    ph.set_bounds()
+                    lp = self._run(until, mip=False)
+                    if lp["optimal"] and lp["row_dual"] is not None:
+                        dual = DualRestriction(ph.A, ph.row_lower, ph.row_upper, ph.profit, lp["row_dual"])
+                        assert self.upper is not None
+                        self.upper = min(self.upper, float(np.floor(dual.bound + 1e-6)))
+                        self._check()
+                    else:  # no prices for the rows with cuts: the final step runs the plain model
+                        dual = None
+                if not self.proven and dual is not None:
+                    self._descend(dual, until)
+        if self.proven:
+            return
+        now = time.perf_counter()
+        if p.fix_and_solve and ph.col.size >= 200 and lp["x"] is not None:
+            self.offer(_fix_and_solve(ph, lp["x"], self.x, now + p.fix_and_solve * (deadline - now)))
+            self.last_status = "rins"
+        if self.proven or deadline - time.perf_counter() < 0.05:
+            return
+        # The whole model from the best solution (HiGHS's own heuristics need an incumbent):
+        # reaching our bound, or HiGHS's proof, settles the answer.
+        ph.set_bounds()
+        run = self._run(deadline, start=self.x)
+        self.offer(run["x"])
+        if exact and run["optimal"] and run["x"] is not None and self.z >= run["value"] - 1e-6:
+            self.proven = True
 
 
 class NetworkILP(NetworkSolver):
@@ -272,63 +514,40 @@ class NetworkILP(NetworkSolver):
             if ids and dem[[pf[i] for i in ids]].sum() > cap[e] + 1e-9:
                 prob += pulp.LpAffineExpression([(y[i], float(dem[pf[i]])) for i in ids]) <= float(cap[e]), f"cap_{e}"
         integral = bool(np.all(w == np.round(w)))
-        trace: list[tuple[float, float]] = []
-        start_paths: list[int] = []
-        start_value = 0.0
-        if P:
-            start_paths = _heuristic_start(problem, cand)
-            start_value = float(w[cand.path_flow[start_paths]].sum()) if start_paths else 0.0
-            trace.append((time.perf_counter() - start, start_value))
-            now = time.perf_counter()
-            if p.fix_and_solve and P >= 200:
-                better = _fix_and_solve(prob, y, start_paths, p, integral, now + p.fix_and_solve * (deadline - now))
-                if better is not None:
-                    value = float(w[cand.path_flow[better]].sum()) if better else 0.0
-                    if value > start_value:
-                        start_paths, start_value = better, value
-                        trace.append((time.perf_counter() - start, value))
-            for v in y:
-                v.setInitialValue(0)
-            for i in start_paths:
-                y[i].setInitialValue(1)
-        built = time.perf_counter() - start
         if P == 0:
             return Result(FlowSolution({}), "optimal" if cand.all_exhaustive else "feasible", 0.0,  # type: ignore[arg-type]
-                          bound=0.0 if cand.all_exhaustive else None, trace=[(built, 0.0)], threads=p.threads,
-                          info={"model": "path", "k": p.k, "paths": 0})
-        nnz = int(cand.path_len.sum()) + 2 * P
-        run = _run(prob, _highs(p, deadline - time.perf_counter() - _margin(prob, nnz), integral, warm=True), start)
+                          bound=0.0 if cand.all_exhaustive else None, trace=[(time.perf_counter() - start, 0.0)],
+                          threads=p.threads, info={"model": "path", "k": p.k, "paths": 0})
+        ph = _PathHighs(prob, y, p, integral)
+        search = _Search(ph, start)
+        x0 = np.zeros(P)
+        x0[_heuristic_start(problem, cand)] = 1.0
+        search.offer(x0)
+        built = time.perf_counter() - start
+        search.run_all(p, deadline)
+
         chosen: dict[int, list[int]] = {}
-        if run["has_solution"]:
-            for i in range(P):
-                if (y[i].varValue or 0.0) > 0.5:
-                    f = pf[i]
-                    j = int(np.flatnonzero(cand.table[f] == i)[0])
-                    chosen[f] = list(cand.paths[f][j])
+        for i in np.flatnonzero(search.x > 0.5).tolist():
+            f = pf[i]
+            chosen[f] = list(cand.paths[f][int(np.flatnonzero(cand.table[f] == i)[0])])
         value = float(w[list(chosen)].sum()) if chosen else 0.0
-        if P and value < start_value:  # HiGHS stopped before it even took our start: keep the start
-            chosen = {}
-            for i in start_paths:
-                f = pf[i]
-                chosen[f] = list(cand.paths[f][int(np.flatnonzero(cand.table[f] == i)[0])])
-            value = start_value
         info: dict[str, Any] = {"model": "path", "k": p.k, "weight": p.weight, "paths": P,
                                 "candidate_seconds": round(cand.seconds, 3), "build_seconds": round(built, 3),
-                                "highs_status": run["status"], "mip_gap": run["gap"], "nodes": run["nodes"],
-                                "k_path_bound": run["bound"]}
+                                "highs_status": search.last_status, "nodes": search.nodes,
+                                "k_path_bound": search.upper, "targets_refuted": search.refuted,
+                                "mip_gap": (search.upper - value) / max(abs(value), 1e-9)
+                                if search.upper is not None else None}
         status, bound = "feasible", None
-        if run["optimal"] and run["objective"] is not None and value >= run["objective"] - 1e-6:
+        if search.proven:
             info["optimal_over"] = "k-paths"
             info["note"] = f"optimal over k-paths (k={p.k}); no bound on the unrestricted problem"
             if cand.all_exhaustive:
-                status, bound = "optimal", run["bound"] if run["bound"] is not None else value
+                status, bound = "optimal", value
                 info["note"] = "optimal: every flow's candidates are all its usable simple paths"
         if len(chosen) == problem.num_flows:
             status, bound = "optimal", problem.offered  # everything admitted: nothing can do better
-        if not trace or value > trace[-1][1]:
-            trace.append((run["seconds"], value))
         return Result(FlowSolution.from_indices(problem, chosen), status, 0.0,  # type: ignore[arg-type]
-                      bound=bound, trace=trace, threads=p.threads, info=info)
+                      bound=bound, trace=search.trace, threads=p.threads, info=info)
 
     # ------------------------------------------------------------------ arc model
     def _arc(self, problem: FlowProblem, p: ILPParams, deadline: float, start: float) -> Result:
