@@ -347,14 +347,15 @@ class _Search:
 
     1. The LP relaxation gives an upper bound ``D`` (:mod:`solvers.network.dual`); a
        start worth ``floor(D)`` is optimal at once.
-    2. Targets from ``floor(D)`` down (integer objectives only): the model restricted to
-       solutions worth at least ``T`` either holds one (HiGHS maximises over it: if it
-       proves that maximum, it is the optimum) or is infeasible (then nothing is worth
-       ``T`` and the bound drops to ``T - 1``). These restricted models are small, and the
-       descent stops at the first target HiGHS cannot settle within its share of time.
-    3. RINS (:func:`_fix_and_solve`) improves the start.
-    4. The model restricted to solutions better than the best one (and at most the
-       bound) for the time left: optimal or infeasible proves the answer.
+    2. Targets from ``floor(D)`` down (integer objectives only, no gap tolerance): the
+       model restricted for target ``T`` keeps every solution worth ``T`` or more; if
+       HiGHS proves its maximum and that is at least ``T``, it is the optimum, else
+       nothing is worth ``T`` and the bound drops to ``T - 1``. The top target is tried
+       on the LP's prices, the rest after HiGHS's root cuts (tighter prices); the descent
+       stops at the first target HiGHS cannot settle within its share of the time.
+    3. RINS (:func:`_fix_and_solve`) improves the best solution.
+    4. The whole model from the best solution for the time left: HiGHS's proof, or the
+       best solution reaching the bound, settles the answer.
     """
 
     def __init__(self, ph: _PathHighs, start: float) -> None:
