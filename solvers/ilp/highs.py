@@ -49,6 +49,24 @@ def _silence_banner() -> None:
 
 _silence_banner()
 
+_scheduler_threads: int | None = None
+
+
+def ensure_threads(threads: int) -> None:
+    """Size HiGHS's thread scheduler for a solve with ``threads`` threads.
+
+    HiGHS keeps one scheduler per process, sized by the first solve; a later solve that
+    asks for another count is refused ("the scheduler has already been initialized"),
+    which would leave a solver with no answer from HiGHS. Every HiGHS model of ours
+    calls this before it runs.
+    """
+    global _scheduler_threads
+    if highspy is None:
+        return
+    if _scheduler_threads is not None and _scheduler_threads != int(threads):
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = int(threads)
+
 
 def _dispatcher(ref: Any) -> Callable[..., None]:
     def dispatch(kind: object, _msg: object, data_out: Any, data_in: Any, _user: object) -> None:
@@ -70,6 +88,7 @@ class HighsModel:
         assert highspy is not None
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+        ensure_threads(threads)
         h.setOptionValue("threads", int(threads))
         h.setOptionValue("random_seed", 0)
         n = int(costs.size)

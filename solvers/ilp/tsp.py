@@ -374,6 +374,9 @@ def make_pulp_solver(name: str, seconds: float, threads: int, gap_abs: float | N
 
     seconds = max(0.05, float(seconds))
     if name == "highs":
+        from solvers.ilp.highs import ensure_threads
+
+        ensure_threads(threads)
         kw: dict[str, Any] = {"msg": False, "timeLimit": seconds, "threads": threads}
         if gap_abs is not None:
             kw["gapAbs"] = gap_abs

@@ -123,8 +123,10 @@ def _highs(p: ILPParams, time_left: float, integral: bool, *, mip: bool = True) 
     """PuLP's HiGHS interface with our options."""
     import pulp
 
-    import solvers.ilp.highs  # noqa: F401 - swallows HiGHS's banner once per process
+    # Importing solvers.ilp.highs also swallows HiGHS's banner once per process.
+    from solvers.ilp.highs import ensure_threads
 
+    ensure_threads(p.threads)
     opts: dict[str, Any] = {}
     if integral and mip:
         opts["mip_abs_gap"] = 1.0 - 1e-6

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 import solvers
 from envs.network_generate import generate_flows_problem
+from solvers.ilp.highs import ensure_threads
 from solvers.network.dual import DualRestriction
 from vrp.network import evaluate_flows
 
@@ -33,7 +34,8 @@ def packing(seed: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarra
 def lp_duals(A: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, profit: np.ndarray) -> tuple[float, np.ndarray]:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)  # HiGHS's scheduler is per process: the solvers run it with one thread
+    ensure_threads(1)  # HiGHS's scheduler is per process
+    h.setOptionValue("threads", 1)
     n = profit.size
     h.addCols(n, -profit, np.zeros(n), np.ones(n), 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
     inf = highspy.kHighsInf
@@ -88,3 +90,4 @@ def test_path_ilp_proves_what_plain_highs_proves() -> None:
     assert g.objective == q.objective
     assert guided.info["k_path_bound"] == pytest.approx(g.objective)
     assert guided.info["targets_refuted"] >= 1
+
