@@ -315,7 +315,7 @@ class _EpochTracker:
     def state_dict(self) -> dict[str, Any]:
         bl = self._baseline()
         state = {"samples": self.samples, "wall": self.wall, "best": self.best,
-                 "generator_calls": self.env.generator.calls}
+                 "generator_calls": self.env.generator.calls, "csv_rows": self._csv_rows()}
         if bl is not None and hasattr(bl, "alpha"):
             state["warmup_alpha"] = float(bl.alpha)
             v = getattr(bl.warmup_baseline, "v", None)
@@ -327,6 +327,25 @@ class _EpochTracker:
         self.wall = float(state["wall"])
         self.best = float(state["best"])
         self.resumed = dict(state)
+        if "csv_rows" in state:
+            self._trim_csv(int(state["csv_rows"]))
+
+    def _csv_rows(self) -> int:
+        path = self.out / "metrics.csv"
+        if not path.exists():
+            return 0
+        with path.open() as fh:
+            return max(sum(1 for _ in fh) - 1, 0)
+
+    def _trim_csv(self, rows: int) -> None:
+        """Drop the rows of epochs that ended after ``last.ckpt`` was written (a run killed
+        between its CSV row and Lightning's checkpoint redoes that epoch on ``--resume``)."""
+        path = self.out / "metrics.csv"
+        if not path.exists():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        if len(lines) > rows + 1:
+            path.write_text("".join(lines[: rows + 1]))
 
     def _baseline(self) -> Any:
         lit = getattr(self, "_lit", None)
