@@ -6,7 +6,7 @@ shipped one: ``am:tsp50`` is ``datasets/checkpoints/am-tsp50.pt``.
 
 Decoding (options): ``decode=greedy`` (one rollout), ``decode=sampling`` with
 ``samples=N`` rollouts (plus the greedy one), ``decode=multistart`` (POMO: one greedy rollout from every
-first node); ``augment=8`` runs each on the 8 symmetries of the unit square (the
+first node, plus the plain greedy one); ``augment=8`` runs each on the 8 symmetries of the unit square (the
 tour length is invariant under them) and keeps the best. The best rollout is chosen
 by the policy's own (unrounded) length; the evaluator scores it as always.
 
@@ -156,6 +156,11 @@ def decode(policy: Any, env: Any, td: Any, decode: str, samples: int, augment: i
 
     with torch.inference_mode():
         if decode == "multistart":
+            # The plain (augmented) greedy rollouts join the pool too: the start greedy would pick
+            # is among the forced starts, but a batch of another shape can break a near-tie the
+            # other way, and multistart must never be worse than greedy.
+            out = policy(env.reset(base.clone()), env, decode_type="greedy")
+            take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
             n_starts = env.get_num_starts(env.reset(td[:1].clone()))
             out = policy(env.reset(base.clone()), env, decode_type="multistart_greedy", num_starts=n_starts)
             r = unbatchify(out["reward"], n_starts)  # (A*B, S)
