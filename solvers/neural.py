@@ -154,39 +154,29 @@ def decode(policy: Any, env: Any, td: Any, decode: str, samples: int, augment: i
                 best_r[b] = r[b]
                 best_a[b] = actions[k[b], b]
 
+    def take_repeated(out: Any, k: int) -> None:
+        # k rollouts per (augmented) instance: (A*B, k) -> K = A*k candidates per instance
+        r = unbatchify(out["reward"], k) if k > 1 else out["reward"][:, None]
+        a = unbatchify(out["actions"], k) if k > 1 else out["actions"][:, None]
+        take(r.reshape(augment, bsz, k).permute(0, 2, 1).reshape(-1, bsz),
+             a.reshape(augment, bsz, k, -1).permute(0, 2, 1, 3).reshape(augment * k, bsz, -1))
+
     with torch.inference_mode():
+        # The plain (augmented) greedy rollouts are in every mode's pool, so no mode is worse
+        # than greedy (multistart forces the start greedy would pick too, but a batch of
+        # another shape can break a near-tie the other way).
+        take_repeated(policy(env.reset(base.clone()), env, decode_type="greedy"), 1)
         if decode == "multistart":
-            # The plain (augmented) greedy rollouts join the pool too: the start greedy would pick
-            # is among the forced starts, but a batch of another shape can break a near-tie the
-            # other way, and multistart must never be worse than greedy.
-            out = policy(env.reset(base.clone()), env, decode_type="greedy")
-            take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
             n_starts = env.get_num_starts(env.reset(td[:1].clone()))
             out = policy(env.reset(base.clone()), env, decode_type="multistart_greedy", num_starts=n_starts)
-            r = unbatchify(out["reward"], n_starts)  # (A*B, S)
-            a = unbatchify(out["actions"], n_starts)
-            r = r.reshape(augment, bsz, n_starts).permute(0, 2, 1).reshape(-1, bsz)
-            a = a.reshape(augment, bsz, n_starts, -1).permute(0, 2, 1, 3).reshape(augment * n_starts, bsz, -1)
-            take(r, a)
-        elif decode == "greedy":
-            out = policy(env.reset(base.clone()), env, decode_type="greedy")
-            take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
-        else:
-            # the (augmented) greedy rollouts join the pool, so sampling is never worse than greedy
-            out = policy(env.reset(base.clone()), env, decode_type="greedy")
-            take(out["reward"].reshape(augment, bsz), out["actions"].reshape(augment, bsz, -1))
+            take_repeated(out, n_starts)
+        elif decode == "sampling":
             per = max(1, chunk // max(1, augment * bsz))
             done = 0
             while done < samples:
                 k = min(per, samples - done)
                 rep = batchify(base, k) if k > 1 else base
-                out = policy(env.reset(rep.clone()), env, decode_type="sampling")
-                r = unbatchify(out["reward"], k) if k > 1 else out["reward"][:, None]
-                a = unbatchify(out["actions"], k) if k > 1 else out["actions"][:, None]
-                # (A*B, k) -> (A*k, B)
-                r = r.reshape(augment, bsz, k).permute(0, 2, 1).reshape(-1, bsz)
-                a = a.reshape(augment, bsz, k, -1).permute(0, 2, 1, 3).reshape(augment * k, bsz, -1)
-                take(r, a)
+                take_repeated(policy(env.reset(rep.clone()), env, decode_type="sampling"), k)
                 done += k
                 if deadline is not None and time.perf_counter() > deadline:
                     break
