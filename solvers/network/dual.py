@@ -78,6 +78,11 @@ class DualRestriction:
         row_of = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
         self.integral_row = np.bincount(row_of[~data_int], minlength=A.shape[0]) == 0
 
+    @property
+    def integer_bound(self) -> float:
+        """``floor(D)``: the bound when every solution's value is an integer."""
+        return float(np.floor(self.bound + 1e-6))
+
     def at(self, target: int) -> Restricted:
         """The restriction for solutions worth at least ``target``."""
         B = self.bound - target

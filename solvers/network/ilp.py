@@ -23,7 +23,7 @@ model is solved in steps (:class:`_Search`): a Lagrangian-guided start, the LP
 bound, then *targets from the bound down* on models restricted by the LP prices
 (:mod:`solvers.network.dual`: only solutions worth the target survive, and those
 models are small), HiGHS's root cuts for tighter prices, RINS, and finally the whole
-model from the best solution, capped at the bound. (When every flow's candidate list holds every usable
+model from the best solution. (When every flow's candidate list holds every usable
 simple path, or every flow is admitted, the model is exact and the status is
 ``optimal``.)
 
@@ -119,7 +119,7 @@ class ILPParams:
             raise ValueError(f"dual_search: must be in [0, 1), got {self.dual_search!r}")
 
 
-def _highs(p: ILPParams, time_left: float, integral: bool, *, mip: bool = True) -> Any:
+def _highs(p: ILPParams, time_left: float, integral: bool) -> Any:
     """PuLP's HiGHS interface with our options."""
     import pulp
 
@@ -128,9 +128,9 @@ def _highs(p: ILPParams, time_left: float, integral: bool, *, mip: bool = True) 
 
     ensure_threads(p.threads)
     opts: dict[str, Any] = {}
-    if integral and mip:
+    if integral:
         opts["mip_abs_gap"] = 1.0 - 1e-6
-    return pulp.HiGHS(mip=mip, msg=False, timeLimit=max(time_left, 0.01), threads=p.threads, gapRel=p.gap, **opts)
+    return pulp.HiGHS(msg=False, timeLimit=max(time_left, 0.01), threads=p.threads, gapRel=p.gap, **opts)
 
 
 @contextlib.contextmanager
@@ -191,12 +191,11 @@ class _PathHighs:
     """
 
     def __init__(self, prob: Any, y: list[Any], p: ILPParams, integral: bool) -> None:
-
-        self.p, self.integral = p, integral
-        self.solver = _highs(p, 1.0, integral)
+        self.integral = integral
+        solver = _highs(p, 1.0, integral)
         with _stdout_to_stderr():
-            self.solver.createAndConfigureSolver(prob)
-            self.solver.buildSolverModel(prob)
+            solver.createAndConfigureSolver(prob)
+            solver.buildSolverModel(prob)
         h = prob.solverModel
         self.h = h
         self.col = np.array([v.index for v in y], dtype=np.int64)
@@ -430,7 +429,7 @@ class _Search:
         dual = None
         if lp["optimal"] and lp["row_dual"] is not None:
             dual = DualRestriction(ph.A, ph.row_lower, ph.row_upper, ph.profit, lp["row_dual"])
-            self.upper = float(np.floor(dual.bound + 1e-6)) if ph.integral else dual.bound
+            self.upper = dual.integer_bound if ph.integral else dual.bound
             self._check()
         if self.proven:
             return
@@ -451,7 +450,7 @@ class _Search:
                     if lp["optimal"] and lp["row_dual"] is not None:
                         dual = DualRestriction(ph.A, ph.row_lower, ph.row_upper, ph.profit, lp["row_dual"])
                         assert self.upper is not None
-                        self.upper = min(self.upper, float(np.floor(dual.bound + 1e-6)))
+                        self.upper = min(self.upper, dual.integer_bound)
                         self._check()
                     else:  # no prices for the rows with cuts: the final step runs the plain model
                         dual = None
