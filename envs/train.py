@@ -246,6 +246,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
             "batch_size": cfg.batch_size, "train_size": cfg.train_size, "init": cfg.init or "",
             "init_samples_seen": int(init.get("samples_seen", 0)) if init else 0,
             "init_command": str(init.get("command", "")) if init else "",
+            "lineage": lineage(init, cfg.init) if init else [],
             "versions": _versions()}
     commands = [meta["command"]]
     if cfg.resume and (out / "last.pt").exists():
@@ -270,6 +271,31 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     pl.Trainer.fit(trainer, lit, ckpt_path=str(ckpt_full) if cfg.resume else None,
                    weights_only=False if cfg.resume else None)
     return out
+
+
+def lineage(init: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """Every training stage behind the weights of checkpoint ``init`` (read from ``path``), oldest first.
+
+    A stage is ``{"file", "commands", "samples_seen", "wall_time_s"}``: the runs of one
+    ``--out`` directory. Checkpoints written before ``lineage`` existed carry their
+    history in ``init_lineage``/``init_commands``/``init_command`` and are read from those.
+    """
+    if "lineage" in init:
+        earlier = [dict(st) for st in init["lineage"]]
+    else:
+        earlier = []
+        old = init.get("init_lineage")  # the legacy fields of the checkpoint ``init`` started from
+        if isinstance(old, dict) and old.get("init"):
+            earlier.append({"file": str(old["init"]), "commands": [str(old.get("init_command", ""))],
+                            "samples_seen": int(old.get("init_samples_seen", 0)), "wall_time_s": None})
+        if init.get("init_commands") or init.get("init_command"):
+            earlier.append({"file": str(init.get("init", "")),
+                            "commands": [str(c) for c in init.get("init_commands", [init.get("init_command")])],
+                            "samples_seen": int(init.get("init_samples_seen", 0)),
+                            "wall_time_s": init.get("init_wall_time_s")})
+    own = [str(c) for c in init.get("commands", [init.get("command", "")])]
+    return earlier + [{"file": path, "commands": own, "samples_seen": int(init.get("samples_seen", 0)),
+                       "wall_time_s": init.get("wall_time_s")}]
 
 
 def _cfg_args(cfg: TrainConfig) -> str:
@@ -427,6 +453,7 @@ class _EpochTracker:
               f"total {row['wall_s']} s)", flush=True)
         meta = {**self.meta, "epoch": trainer.current_epoch, "samples_seen": self.samples,
                 "wall_time_s": round(self.wall, 1),
+                "total_samples_seen": self.samples + sum(int(st["samples_seen"]) for st in self.meta["lineage"]),
                 "val": {"instances": len(costs), "seed": VAL_SEED, "cost": val_cost,
                         "gap_pct": None if not gaps else gap, "ref_n": len(gaps)}}
         if trainer.is_global_zero:

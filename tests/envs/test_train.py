@@ -70,6 +70,18 @@ def test_tiny_run_then_exact_resume(tmp_path) -> None:
     assert [r["epoch"] for r in rows] == ["0", "1"] and int(rows[1]["samples"]) == 384
     last = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 1 and last["samples_seen"] == 384
+    assert last["lineage"] == [] and last["total_samples_seen"] == 384
+
+    # --init from those weights: the new run's checkpoints name every stage behind them
+    out2 = tmp_path / "run2"
+    assert main([*TINY, "--epochs", "1", "--out", str(out2), "--init", str(out / "last.pt")]) == 0
+    ck = torch.load(out2 / "last.pt", map_location="cpu", weights_only=True)
+    assert ck["init"] == str(out / "last.pt") and ck["init_samples_seen"] == 384
+    (stage,) = ck["lineage"]
+    assert stage["file"] == str(out / "last.pt") and stage["samples_seen"] == 384
+    assert stage["commands"] == last["commands"] and len(stage["commands"]) == 2
+    assert stage["wall_time_s"] == last["wall_time_s"]
+    assert ck["samples_seen"] == 192 and ck["total_samples_seen"] == 384 + 192
 
 
 def test_cli_options_and_durations() -> None:
