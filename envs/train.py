@@ -246,7 +246,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
             "batch_size": cfg.batch_size, "train_size": cfg.train_size, "init": cfg.init or "",
             "init_samples_seen": int(init.get("samples_seen", 0)) if init else 0,
             "init_command": str(init.get("command", "")) if init else "",
-            "lineage": lineage(init, cfg.init) if init else [],
+            "lineage": lineage(init, cfg.init) if init is not None and cfg.init else [],
             "versions": _versions()}
     commands = [meta["command"]]
     if cfg.resume and (out / "last.pt").exists():
