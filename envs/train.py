@@ -383,6 +383,13 @@ class _EpochTracker:
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         self._lit = pl_module
         if self.resumed is None:
+            bl = pl_module.baseline
+            if self.cfg.init and hasattr(bl, "alpha") and bl.alpha == 0:
+                # rl4co warms the rollout baseline up with an exponential one for an epoch: right
+                # for random weights, but trained initial weights are a fine baseline from the
+                # first step (with the warm-up, a fine-tuning run's first epoch undid progress).
+                bl.alpha = 1.0
+                pl_module.train_dataset = pl_module.wrap_dataset(pl_module.train_dataset)
             return
         import torch
 

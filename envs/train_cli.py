@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="run directory (metrics.csv, *.pt, last.ckpt)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
     parser.add_argument("--init", default=None, help="start from the weights of a .pt checkpoint "
-                        "(e.g. a size-50 model for size 100)")
+                        "(e.g. a size-50 model for size 100); the rollout baseline starts from them, without the "
+                        "exponential warm-up epoch of a run from scratch")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--max-time", type=parse_duration, default=None,

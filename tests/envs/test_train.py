@@ -73,8 +73,19 @@ def test_tiny_run_then_exact_resume(tmp_path) -> None:
     assert last["lineage"] == [] and last["total_samples_seen"] == 384
 
     # --init from those weights: the new run's checkpoints name every stage behind them
+    # (and its rollout baseline starts from those weights: no exponential warm-up epoch)
     out2 = tmp_path / "run2"
-    assert main([*TINY, "--epochs", "1", "--out", str(out2), "--init", str(out / "last.pt")]) == 0
+    warm: dict = {}
+
+    class BaselineProbe(Callback):
+        def on_train_start(self, trainer, pl_module):
+            warm["alpha"] = pl_module.baseline.alpha
+            warm["keys"] = set(pl_module.train_dataset[0].keys())
+
+    cfg2 = TrainConfig(problem="tsp", size=8, epochs=1, train_size=192, batch_size=64, val_size=40, seed=3,
+                       out=str(out2), init=str(out / "last.pt"), progress=False)
+    train(cfg2, callbacks=[BaselineProbe()])
+    assert warm["alpha"] == 1.0 and "extra" in warm["keys"]  # rollout baseline values precomputed
     ck = torch.load(out2 / "last.pt", map_location="cpu", weights_only=True)
     assert ck["init"] == str(out / "last.pt") and ck["init_samples_seen"] == 384
     (stage,) = ck["lineage"]
