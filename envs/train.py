@@ -252,6 +252,11 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     if cfg.resume and (out / "last.pt").exists():
         prev = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
         commands = [str(c) for c in prev.get("commands", [prev.get("command", "")])] + commands
+        # where the weights came from is the run's own record: the --init file may have been
+        # overwritten since (e.g. by this run's own best.pt, shipped under the same name)
+        for key in ("init", "init_samples_seen", "init_command", "lineage"):
+            if key in prev:
+                meta[key] = prev[key]
     meta["commands"] = commands  # every run that trained these weights, in order
     tracker = _tracker_class()(cfg, meta, val_instances, env)
     progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress

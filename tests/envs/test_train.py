@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import shutil
 import subprocess
 import sys
 
@@ -93,6 +94,12 @@ def test_tiny_run_then_exact_resume(tmp_path) -> None:
     assert stage["commands"] == last["commands"] and len(stage["commands"]) == 2
     assert stage["wall_time_s"] == last["wall_time_s"]
     assert ck["samples_seen"] == 192 and ck["total_samples_seen"] == 384 + 192
+    # resumed after its --init file was overwritten (by these very weights): the record stays
+    shutil.copy(out2 / "last.pt", out / "last.pt")
+    assert main([*TINY, "--epochs", "2", "--out", str(out2), "--init", str(out / "last.pt"), "--resume"]) == 0
+    ck2 = torch.load(out2 / "last.pt", map_location="cpu", weights_only=True)
+    assert ck2["lineage"] == ck["lineage"] and ck2["init_samples_seen"] == 384
+    assert ck2["samples_seen"] == 384 and ck2["total_samples_seen"] == 384 + 384
 
 
 def test_cli_options_and_durations() -> None:
