@@ -251,7 +251,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     commands = [meta["command"]]
     if cfg.resume and (out / "last.pt").exists():
         prev = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
-        commands = [str(c) for c in prev.get("commands", [prev.get("command", "")])] + commands
+        commands = _commands(prev) + commands
         # where the weights came from is the run's own record: the --init file may have been
         # overwritten since (e.g. by this run's own best.pt, shipped under the same name)
         for key in ("init", "init_samples_seen", "init_command", "lineage"):
@@ -278,6 +278,11 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     return out
 
 
+def _commands(ck: dict[str, Any]) -> list[str]:
+    """Every ``vrp train`` command that trained a checkpoint's weights (older files name only the last)."""
+    return [str(c) for c in ck.get("commands", [ck.get("command", "")])]
+
+
 def lineage(init: dict[str, Any], path: str) -> list[dict[str, Any]]:
     """Every training stage behind the weights of checkpoint ``init`` (read from ``path``), oldest first.
 
@@ -298,8 +303,7 @@ def lineage(init: dict[str, Any], path: str) -> list[dict[str, Any]]:
                             "commands": [str(c) for c in init.get("init_commands", [init.get("init_command")])],
                             "samples_seen": int(init.get("init_samples_seen", 0)),
                             "wall_time_s": init.get("init_wall_time_s")})
-    own = [str(c) for c in init.get("commands", [init.get("command", "")])]
-    return earlier + [{"file": path, "commands": own, "samples_seen": int(init.get("samples_seen", 0)),
+    return earlier + [{"file": path, "commands": _commands(init), "samples_seen": int(init.get("samples_seen", 0)),
                        "wall_time_s": init.get("wall_time_s")}]
 
 
