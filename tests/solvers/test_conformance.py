@@ -4,7 +4,8 @@ A solver joins this suite by registering. For each solver and each variant it
 claims, on small generated instances:
 
 - its solution is feasible (the evaluator says so);
-- it returns within max(5 %, 0.5 s) of its time limit (after the warm-up);
+- it returns within max(5 %, 0.5 s) of its time limit (after the warm-up; see
+  tests/timing.py for why an overrun is measured twice);
 - the same seed (and an iteration limit, through ``iteration_option``) gives the
   identical solution;
 - it never beats the brute-force optimum (n <= 8);
@@ -13,14 +14,13 @@ claims, on small generated instances:
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 import solvers
 from envs.generate import PROBLEMS, generate
 from tests.bruteforce import optimum
 from tests.conftest import routing_solver_names
+from tests.timing import slack, within
 from vrp.evaluate import evaluate
 from vrp.result import UnsupportedVariant
 
@@ -60,11 +60,8 @@ def test_feasible(name: str, variant: str, warmed: dict[str, float]) -> None:
 def test_time_limit(name: str, variant: str, warmed: dict[str, float]) -> None:
     inst = generate(variant, _size(variant, small=False), seed=3)
     limit = 1.0
-    t0 = time.perf_counter()
-    result = _solver(name).solve(inst, time_limit=limit, seed=3)
-    wall = time.perf_counter() - t0
-    allowed = limit + max(0.05 * limit, 0.5)
-    assert wall <= allowed, f"{name} on {variant}: {wall:.2f} s for a {limit} s limit"
+    allowed = slack(limit)
+    result = within(allowed, lambda: _solver(name).solve(inst, time_limit=limit, seed=3), f"{name} on {variant}")
     assert result.runtime <= allowed
     assert result.status in ("optimal", "feasible", "timeout", "infeasible")
 
@@ -102,7 +99,9 @@ def test_never_better_than_brute_force(name: str, variant: str, warmed: dict[str
 @pytest.mark.parametrize(("name", "variant"), UNSUPPORTED)
 def test_unsupported_variant_rejected(name: str, variant: str) -> None:
     inst = generate(variant, 8, seed=1)
-    t0 = time.perf_counter()
-    with pytest.raises(UnsupportedVariant, match=variant):
-        _solver(name).solve(inst, time_limit=5.0, seed=0)
-    assert time.perf_counter() - t0 < 0.5
+
+    def rejected() -> None:
+        with pytest.raises(UnsupportedVariant, match=variant):
+            _solver(name).solve(inst, time_limit=5.0, seed=0)
+
+    within(0.5, rejected, f"{name} rejecting {variant}")
