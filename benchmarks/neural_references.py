@@ -11,7 +11,8 @@ Usage::
     python benchmarks/neural_references.py --problem tsp --size 20 --split val --count 200 --time 0.2
 
 Appends to ``datasets/reference/<problem><size>-<split>.csv`` (skips names already there),
-so the file can be built in pieces. The header of the file records the command.
+so the file can be built in pieces. The header of the file records the command that made it
+and (``# then:``) each command that extended it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,18 @@ def pyvrp_solve(instance: Instance, seconds: float | None = None, seed: int = 0,
     return Solution(routes)
 
 
+def _record_command(path: Path, command: str) -> None:
+    """Add ``# then: COMMAND`` to the header of an existing file that COMMAND extends."""
+    lines = path.read_text().splitlines(keepends=True)
+    head = 0
+    while head < len(lines) and lines[head].startswith("#"):
+        head += 1
+    if any(command in line for line in lines[:head]):
+        return
+    lines.insert(head, f"# then: {command}\n")
+    path.write_text("".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problem", choices=("tsp", "cvrp"), required=True)
@@ -95,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     limit = f"{args.iterations} iterations" if args.iterations else f"{args.time:g} s"
     instances = fixed_set(args.problem, args.size, args.split, args.count)
+    if not new and any(inst.name not in done for inst in instances):
+        _record_command(path, command)
     t0 = time.time()
     with path.open("a", newline="") as fh:
         if new:
