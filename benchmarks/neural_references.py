@@ -78,14 +78,18 @@ def pyvrp_solve(instance: Instance, seconds: float | None = None, seed: int = 0,
 
 def _record_command(path: Path, command: str) -> None:
     """Add ``# then: COMMAND`` to the header of an existing file that COMMAND extends."""
-    lines = path.read_text().splitlines(keepends=True)
+    with path.open(newline="") as fh:  # keep the rows' line endings (the csv writer's \r\n)
+        lines = fh.readlines()
     head = 0
     while head < len(lines) and lines[head].startswith("#"):
         head += 1
     if any(command in line for line in lines[:head]):
         return
     lines.insert(head, f"# then: {command}\n")
-    path.write_text("".join(lines))
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as fh:
+        fh.writelines(lines)
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
