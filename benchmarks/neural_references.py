@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from envs.train import fixed_set, reference_path  # noqa: E402
+from envs.train import fixed_set, read_references, reference_path  # noqa: E402
 from vrp.evaluate import evaluate  # noqa: E402
 from vrp.model import Instance, Solution  # noqa: E402
 
@@ -104,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     path = reference_path(args.problem, args.size, args.split)
     path.parent.mkdir(parents=True, exist_ok=True)
-    done: set[str] = set()
-    if path.exists():
-        with path.open() as fh:
-            done = {r["name"] for r in csv.DictReader(line for line in fh if not line.startswith("#"))}
+    done = set(read_references(path))
     new = not path.exists()
     command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     limit = f"{args.iterations} iterations" if args.iterations else f"{args.time:g} s"
