@@ -29,7 +29,7 @@ Fixed, documented defaults (the same arguments always give the same problem):
   against five on seeds 6-9 (``benchmarks/network.py`` measures the first two on seeds 1-5).
   Fewer flows per link make the ILP far harder to prove without changing that
   picture: with the earlier defaults (alpha 0.15, beta 0.4: degree 3, 4 hops, 20-30
-  flows per link, load 0.8) the path ILP proved 6 of 15 seeds in 60 s, against 38
+  flows per link, load 0.8) the path ILP proved 6 of 15 seeds in 60 s, against 39
   of 40 with these; denser networks stay available through ``WAXMAN_ALPHA`` /
   ``WAXMAN_BETA`` and are the ILP's weak spot.
 - Optional limits: ``latency_slack`` s gives every flow ``max_latency = (1 + s) x`` its

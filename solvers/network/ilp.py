@@ -88,7 +88,7 @@ class ILPParams:
     dual_search
         Share of the time left after the LP relaxation that the path model may spend on
         targets from the LP bound down (see :class:`_Search`; integer objectives only);
-        0 turns it off (default 0.4).
+        0 turns it off (default 0.6).
     """
 
     model: str = "auto"
@@ -98,7 +98,7 @@ class ILPParams:
     gap: float = 0.0
     threads: int = 1
     fix_and_solve: float = 0.15
-    dual_search: float = 0.4
+    dual_search: float = 0.6
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
