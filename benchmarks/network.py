@@ -1,6 +1,6 @@
 """Flow routing (PFAR) targets of issue 8, as a printed table.
 
-    python benchmarks/network.py                   # the full table (about 4 min)
+    python benchmarks/network.py                   # the full table (a few minutes)
     python benchmarks/network.py --quick           # 2 seeds, shorter limits (a smoke run)
 
 Rows:
