@@ -24,9 +24,10 @@ Fixed, documented defaults (the same arguments always give the same problem):
   :data:`DEFAULT_LOAD` (1.0 on waxman; 0.8 on barabasi and grid, which admit 68-71 %
   at 50 nodes / 1000 flows, seeds 1-3, and about 80 % at 1.0). On waxman 50 nodes /
   1000 flows (seeds 6-45, measured 2026-12-03) 49-79 % of the offered demand is
-  admitted at the path ILP's answer (mean 64 %), the ILP beats ``greedy`` (priority x demand order) by 1.7-19 % (mean
-  7.5 %), and routing matters: with one candidate path per flow the ILP loses 2-11 %
-  against five on seeds 6-9 (``benchmarks/network.py`` measures the first two on seeds 1-5).
+  admitted at the path ILP's answer (mean 64 %), the ILP beats ``greedy`` (priority
+  x demand order) by 1.7-19 % (mean 7.5 %), and routing matters: with one candidate
+  path per flow the ILP loses 2-11 % against five on seeds 6-9
+  (``benchmarks/network.py`` measures the first two on seeds 1-5).
   Fewer flows per link make the ILP far harder to prove without changing that
   picture: with the earlier defaults (alpha 0.15, beta 0.4: degree 3, 4 hops, 20-30
   flows per link, load 0.8) the path ILP proved 6 of 15 seeds in 60 s, against 39
