@@ -142,9 +142,13 @@ def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any]) -> Any
 
 def save_checkpoint(path: Path, policy: Any, meta: dict[str, Any]) -> None:
     """A small weights-only checkpoint: metadata plus the policy's ``state_dict``."""
+    save_state(path, {k: v.detach().cpu().clone() for k, v in policy.state_dict().items()}, meta)
+
+
+def save_state(path: Path, state: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Write metadata plus a ``state_dict`` atomically (a crash leaves no half-written file)."""
     import torch
 
-    state = {k: v.detach().cpu().clone() for k, v in policy.state_dict().items()}
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save({**meta, "state_dict": state}, tmp)
     os.replace(tmp, path)

@@ -1,4 +1,4 @@
-"""The ``vrp`` command line: solve, check, info, solvers, generate, train, bench, report.
+"""The ``vrp`` command line: solve, check, info, solvers, generate, train, average, bench, report.
 
 Heavy packages (torch, rl4co, OR-Tools, PuLP) are imported only inside the handler
 of the subcommand that needs them, so ``vrp --help`` starts fast. Bad input ends
@@ -520,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _optional_subcommands(subs: Any) -> None:
-    """train, bench and report live in their own light modules."""
+    """train, average, bench and report live in their own light modules."""
     try:
         from envs import train_cli
     except ImportError:
@@ -531,6 +531,16 @@ def _optional_subcommands(subs: Any) -> None:
                             epilog=getattr(train_cli, "EXAMPLE", None))
         train_cli.add_arguments(p)
         p.set_defaults(func=train_cli.run)
+    try:
+        from envs import average
+    except ImportError:
+        average = None  # type: ignore[assignment]
+    if average is not None:
+        p = subs.add_parser("average", help="Average the weights of a training run's last epochs (SWA).",
+                            description=average.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog=average.EXAMPLE)
+        average.add_arguments(p)
+        p.set_defaults(func=average.run)
     try:
         from vrp import bench_cli
     except ImportError:
