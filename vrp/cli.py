@@ -519,43 +519,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# name, light module, help, its add-arguments and handler functions, its example attribute, description
+_OPTIONAL = (
+    ("train", "envs.train_cli", "Train a neural policy (AM or POMO) with rl4co.", "add_arguments", "run",
+     "EXAMPLE", True),
+    ("average", "envs.average", "Average the weights of a training run's last epochs (SWA).", "add_arguments",
+     "run", "EXAMPLE", True),
+    ("bench", "vrp.bench_cli", "Run solvers x instances x time limits x seeds into a results CSV.",
+     "add_bench_arguments", "run_bench", "BENCH_EXAMPLE", True),
+    ("report", "vrp.bench_cli", "Tables and plots from a results CSV.", "add_report_arguments", "run_report",
+     "REPORT_EXAMPLE", False),
+)
+
+
 def _optional_subcommands(subs: Any) -> None:
-    """train, average, bench and report live in their own light modules."""
-    try:
-        from envs import train_cli
-    except ImportError:
-        train_cli = None  # type: ignore[assignment]
-    if train_cli is not None:
-        p = subs.add_parser("train", help="Train a neural policy (AM or POMO) with rl4co.",
-                            description=train_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                            epilog=getattr(train_cli, "EXAMPLE", None))
-        train_cli.add_arguments(p)
-        p.set_defaults(func=train_cli.run)
-    try:
-        from envs import average
-    except ImportError:
-        average = None  # type: ignore[assignment]
-    if average is not None:
-        p = subs.add_parser("average", help="Average the weights of a training run's last epochs (SWA).",
-                            description=average.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                            epilog=average.EXAMPLE)
-        average.add_arguments(p)
-        p.set_defaults(func=average.run)
-    try:
-        from vrp import bench_cli
-    except ImportError:
-        bench_cli = None  # type: ignore[assignment]
-    if bench_cli is not None:
-        p = subs.add_parser("bench", help="Run solvers x instances x time limits x seeds into a results CSV.",
-                            description=bench_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                            epilog=getattr(bench_cli, "BENCH_EXAMPLE", None))
-        bench_cli.add_bench_arguments(p)
-        p.set_defaults(func=bench_cli.run_bench)
-        p = subs.add_parser("report", help="Tables and plots from a results CSV.",
+    """train, average, bench and report live in their own light modules (absent ones are left out)."""
+    import importlib
+
+    for name, module_name, help_, add, handler, example, describe in _OPTIONAL:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        p = subs.add_parser(name, help=help_, description=module.__doc__ if describe else None,
                             formatter_class=argparse.RawDescriptionHelpFormatter,
-                            epilog=getattr(bench_cli, "REPORT_EXAMPLE", None))
-        bench_cli.add_report_arguments(p)
-        p.set_defaults(func=bench_cli.run_report)
+                            epilog=getattr(module, example, None))
+        getattr(module, add)(p)
+        p.set_defaults(func=getattr(module, handler))
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
