@@ -359,6 +359,17 @@ class _EpochTracker:
             state["warmup_alpha"] = float(bl.alpha)
             v = getattr(bl.warmup_baseline, "v", None)
             state["warmup_v"] = None if v is None else float(v)
+        inner = getattr(bl, "baseline", None)
+        if inner is not None and getattr(inner, "dataset", None) is not None:
+            # the rollout baseline's evaluation set and its values on it: drawing them again on
+            # --resume would move the data stream and change the next t-test
+            state["rollout_baseline"] = {"dataset": inner.dataset, "bl_vals": inner.bl_vals,
+                                         "mean": float(inner.mean)}
+        trainer = getattr(self._lit, "trainer", None) if getattr(self, "_lit", None) is not None else None
+        if trainer is not None:
+            # rl4co draws the next epoch's training data after this epoch, unless it was the last
+            drawn = trainer.current_epoch < trainer.max_epochs - 1
+            state["train_call"] = self.env.generator.calls - (1 if drawn else 0)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -407,8 +418,8 @@ class _EpochTracker:
         import torch
 
         # Lightning restored weights, optimizer and epoch; restore what rl4co keeps outside
-        # state_dict (warm-up of the rollout baseline, data stream position), then re-evaluate
-        # the restored baseline policy and draw this epoch's data from the restored stream.
+        # state_dict (warm-up of the rollout baseline, its evaluation set and values, the data
+        # stream position), then draw this epoch's data where the interrupted run drew it.
         self.env.generator.calls = int(self.resumed["generator_calls"])
         bl = pl_module.baseline
         if hasattr(bl, "alpha") and "warmup_alpha" in self.resumed:
@@ -416,21 +427,32 @@ class _EpochTracker:
             if self.resumed.get("warmup_v") is not None:
                 bl.warmup_baseline.v = torch.tensor(self.resumed["warmup_v"])
         inner = getattr(bl, "baseline", None)
-        if inner is not None and hasattr(inner, "_update_policy") and getattr(inner, "policy", None) is not None:
+        saved = self.resumed.get("rollout_baseline")
+        if inner is not None and saved is not None:
+            inner.dataset, inner.bl_vals, inner.mean = saved["dataset"], saved["bl_vals"], saved["mean"]
+        elif inner is not None and hasattr(inner, "_update_policy") and getattr(inner, "policy", None) is not None:
+            # checkpoints written before the baseline's state was saved: evaluate it afresh
             inner._update_policy(inner.policy, self.env, pl_module.val_batch_size, pl_module.device,
                                  pl_module.data_cfg["val_data_size"])
+        if "train_call" in self.resumed:
+            self.env.generator.calls = int(self.resumed["train_call"])
         pl_module.train_dataset = pl_module.wrap_dataset(
             self.env.dataset(pl_module.data_cfg["train_data_size"], phase="train"))
 
     # ---- epoch bookkeeping ----
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
-        import torch
-
-        # sampling is seeded per epoch so a resumed run decodes like an uninterrupted one
-        torch.manual_seed(self.cfg.seed * 100_003 + trainer.current_epoch)
         pl_module.policy.train()  # rl4co's baseline rollouts leave the policy in eval mode
         self.epoch_start = time.monotonic()
         self.sums = [0.0, 0.0, 0.0]
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        if batch_idx == 0:
+            import torch
+
+            # Sampling is seeded per epoch, so a resumed run decodes like an uninterrupted one.
+            # Here rather than at epoch start: the data loader's iterator takes a draw from the
+            # global generator when it is created, and a resumed run creates it at another point.
+            torch.manual_seed(self.cfg.seed * 100_003 + trainer.current_epoch)
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         n = int(batch.batch_size[0])

@@ -102,6 +102,34 @@ def test_tiny_run_then_exact_resume(tmp_path) -> None:
     assert ck2["samples_seen"] == 384 and ck2["total_samples_seen"] == 384 + 384
 
 
+@pytest.mark.slow
+def test_resume_reproduces_an_uninterrupted_run(tmp_path) -> None:
+    from lightning.pytorch.callbacks import Callback
+
+    cfg = {"problem": "tsp", "size": 8, "epochs": 4, "train_size": 192, "batch_size": 64, "val_size": 40,
+           "seed": 3, "progress": False}
+    train(TrainConfig(**cfg, out=str(tmp_path / "whole")))
+
+    class StopAfterEpoch1(Callback):  # like Ctrl-C there: rl4co has already drawn epoch 2's data
+        def on_train_epoch_end(self, trainer, pl_module):
+            if trainer.current_epoch == 1:
+                trainer.should_stop = True
+
+    train(TrainConfig(**cfg, out=str(tmp_path / "stopped")), callbacks=[StopAfterEpoch1()])
+    train(TrainConfig(**{**cfg, "epochs": 2}, out=str(tmp_path / "ended")))  # its last epoch drew nothing
+    for name in ("stopped", "ended"):
+        assert len(_rows(tmp_path / name / "metrics.csv")) == 2
+        train(TrainConfig(**cfg, out=str(tmp_path / name), resume=True))
+        timing = ("epoch_s", "wall_s")
+        strip = [{k: v for k, v in r.items() if k not in timing} for r in _rows(tmp_path / name / "metrics.csv")]
+        assert strip == [{k: v for k, v in r.items() if k not in timing}
+                         for r in _rows(tmp_path / "whole" / "metrics.csv")], name
+        for epoch in range(4):
+            a = torch.load(tmp_path / "whole" / f"epoch-{epoch:03d}.pt", weights_only=True)["state_dict"]
+            b = torch.load(tmp_path / name / f"epoch-{epoch:03d}.pt", weights_only=True)["state_dict"]
+            assert all(torch.equal(a[k], b[k]) for k in a), (name, epoch)
+
+
 def test_cli_options_and_durations() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
