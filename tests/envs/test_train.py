@@ -27,6 +27,7 @@ def _rows(path):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Checkpoint directory .* exists and is not empty")
 def test_tiny_run_then_exact_resume(tmp_path) -> None:
     out = tmp_path / "run"
     assert main([*TINY, "--epochs", "1", "--out", str(out)]) == 0
@@ -103,6 +104,7 @@ def test_tiny_run_then_exact_resume(tmp_path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Checkpoint directory .* exists and is not empty")
 def test_resume_reproduces_an_uninterrupted_run(tmp_path) -> None:
     from lightning.pytorch.callbacks import Callback
 
