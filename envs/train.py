@@ -348,6 +348,8 @@ class _EpochTracker:
         self.run_start = time.monotonic()
         self.epoch_start = self.run_start
         self.last_epoch_s = 0.0
+        self.epoch_end: float | None = None
+        self.between_s = 0.0  # rl4co's work between epochs: baseline t-test, next epoch's data and rollouts
         self.sums: list[float] = [0.0, 0.0, 0.0]
 
     # ---- resume state (saved in last.ckpt by Lightning) ----
@@ -443,6 +445,8 @@ class _EpochTracker:
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
         pl_module.policy.train()  # rl4co's baseline rollouts leave the policy in eval mode
         self.epoch_start = time.monotonic()
+        if self.epoch_end is not None:
+            self.between_s = self.epoch_start - self.epoch_end
         self.sums = [0.0, 0.0, 0.0]
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
@@ -506,11 +510,13 @@ class _EpochTracker:
                 save_checkpoint(self.out / "best.pt", pl_module.policy, meta)
         if self.cfg.max_time is not None:
             elapsed = time.monotonic() - self.run_start
-            if elapsed + self.last_epoch_s > self.cfg.max_time:
+            # this epoch's end work, then one more epoch and its end work must fit
+            if elapsed + self.last_epoch_s + 2 * self.between_s > self.cfg.max_time:
                 print(f"stopping: {elapsed:.0f} s used of --max-time {self.cfg.max_time:.0f} s", flush=True)
                 trainer.should_stop = True
                 # make this the last epoch, so rl4co does not draw (and roll out) a next epoch's data
                 trainer.fit_loop.max_epochs = trainer.current_epoch + 1
+        self.epoch_end = time.monotonic()
 
 
 def config_dict(cfg: TrainConfig) -> dict[str, Any]:

@@ -132,6 +132,12 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path) -> None:
             assert all(torch.equal(a[k], b[k]) for k in a), (name, epoch)
 
 
+def test_max_time_stops_after_the_epoch_that_used_it(tmp_path, capsys) -> None:
+    assert main([*TINY, "--epochs", "5", "--max-time", "0.01", "--out", str(tmp_path / "run")]) == 0
+    assert [r["epoch"] for r in _rows(tmp_path / "run" / "metrics.csv")] == ["0"]
+    assert "stopping:" in capsys.readouterr().out
+
+
 def test_cli_options_and_durations() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
