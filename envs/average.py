@@ -102,10 +102,7 @@ def validate(meta: dict[str, Any], state: dict[str, Any], count: int) -> dict[st
     policy.load_state_dict(state)
     instances = train.fixed_set(problem, size, "val", count, distribution)
     costs = train.greedy_costs(policy, make_env(problem, size, distribution), instances)
-    refs = train.read_references(train.reference_path(problem, size, "val"))
-    gaps = [100.0 * (c / refs[i.name] - 1.0) for c, i in zip(costs, instances) if i.name in refs]
-    return {"instances": len(costs), "seed": train.VAL_SEED, "cost": sum(costs) / len(costs),
-            "gap_pct": sum(gaps) / len(gaps) if gaps else None, "ref_n": len(gaps)}
+    return train.validation_score(costs, instances, problem, size)
 
 
 def average_run(run: str | Path, *, last: int | None = None, epochs: str | None = None,

@@ -133,6 +133,15 @@ def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
     return costs
 
 
+def validation_score(costs: list[float], instances: list, problem: str, size: int) -> dict[str, Any]:
+    """The ``val`` record of greedy ``costs`` on the fixed validation ``instances``: mean cost and
+    mean gap against the committed reference costs (``gap_pct`` None where there are none)."""
+    refs = read_references(reference_path(problem, size, "val"))
+    gaps = [100.0 * (c / refs[i.name] - 1.0) for c, i in zip(costs, instances) if i.name in refs]
+    return {"instances": len(costs), "seed": VAL_SEED, "cost": sum(costs) / len(costs),
+            "gap_pct": sum(gaps) / len(gaps) if gaps else None, "ref_n": len(gaps)}
+
+
 def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any]) -> Any:
     """An rl4co ``AttentionModelPolicy`` with the given architecture."""
     from rl4co.models.zoo.am import AttentionModelPolicy
@@ -474,18 +483,16 @@ class _EpochTracker:
         self.wall += epoch_s
         t0 = time.monotonic()
         costs = greedy_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device))
-        refs = read_references(reference_path(self.cfg.problem, self.cfg.size, "val"))
-        gaps = [100.0 * (c / refs[i.name] - 1.0) for c, i in zip(costs, self.val_instances) if i.name in refs]
-        val_cost = sum(costs) / len(costs)
-        gap = sum(gaps) / len(gaps) if gaps else float("nan")
+        val = validation_score(costs, self.val_instances, self.cfg.problem, self.cfg.size)
         self.wall += time.monotonic() - t0
         self.last_epoch_s = time.monotonic() - self.epoch_start
         n = max(self.sums[0], 1.0)
         opt = trainer.optimizers[0] if trainer.optimizers else None
         row = {"epoch": trainer.current_epoch, "samples": self.samples,
                "train_reward": round(self.sums[1] / n, 5), "train_loss": round(self.sums[2] / n, 5),
-               "val_cost": round(val_cost, 4), "val_gap_pct": "" if not gaps else round(gap, 3),
-               "val_ref_n": len(gaps), "epoch_s": round(self.last_epoch_s, 1), "wall_s": round(self.wall, 1),
+               "val_cost": round(val["cost"], 4),
+               "val_gap_pct": "" if val["gap_pct"] is None else round(val["gap_pct"], 3),
+               "val_ref_n": val["ref_n"], "epoch_s": round(self.last_epoch_s, 1), "wall_s": round(self.wall, 1),
                "lr": opt.param_groups[0]["lr"] if opt else ""}
         path = self.out / "metrics.csv"
         new = not path.exists()
@@ -500,13 +507,12 @@ class _EpochTracker:
         meta = {**self.meta, "epoch": trainer.current_epoch, "samples_seen": self.samples,
                 "wall_time_s": round(self.wall, 1),
                 "total_samples_seen": self.samples + sum(int(st["samples_seen"]) for st in self.meta["lineage"]),
-                "val": {"instances": len(costs), "seed": VAL_SEED, "cost": val_cost,
-                        "gap_pct": None if not gaps else gap, "ref_n": len(gaps)}}
+                "val": val}
         if trainer.is_global_zero:
             save_checkpoint(self.out / f"epoch-{trainer.current_epoch:03d}.pt", pl_module.policy, meta)
             save_checkpoint(self.out / "last.pt", pl_module.policy, meta)
-            if val_cost < self.best:
-                self.best = val_cost
+            if val["cost"] < self.best:
+                self.best = val["cost"]
                 save_checkpoint(self.out / "best.pt", pl_module.policy, meta)
         if self.cfg.max_time is not None:
             elapsed = time.monotonic() - self.run_start
