@@ -179,6 +179,7 @@ _NOISE = (
     r"Attribute '(env|policy)' is an instance of `nn.Module`",
     r"`isinstance\(treespec, LeafSpec\)` is deprecated",
     r"Found \d+ module\(s\) in eval mode",
+    r"Checkpoint directory .* exists and is not empty",  # --resume writes into its own run folder
 )
 
 
