@@ -365,7 +365,7 @@ class _EpochTracker:
     # ---- resume state (saved in last.ckpt by Lightning) ----
     def state_dict(self) -> dict[str, Any]:
         bl = self._baseline()
-        state = {"samples": self.samples, "wall": self.wall, "best": self.best,
+        state = {"samples": self.samples, "wall": self.wall, "best": self.best, "between_s": self.between_s,
                  "generator_calls": self.env.generator.calls, "csv_rows": self._csv_rows()}
         if bl is not None and hasattr(bl, "alpha"):
             state["warmup_alpha"] = float(bl.alpha)
@@ -388,6 +388,9 @@ class _EpochTracker:
         self.samples = int(state["samples"])
         self.wall = float(state["wall"])
         self.best = float(state["best"])
+        # the --max-time check after a resumed run's first epoch needs the time between epochs
+        # before this process has measured one
+        self.between_s = float(state.get("between_s", 0.0))
         self.resumed = dict(state)
         if "csv_rows" in state:
             self._trim_csv(int(state["csv_rows"]))
