@@ -122,18 +122,22 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path) -> None:
 
     train(TrainConfig(**cfg, out=str(tmp_path / "stopped")), callbacks=[StopAfterEpoch1()])
     train(TrainConfig(**{**cfg, "epochs": 2}, out=str(tmp_path / "ended")))  # its last epoch drew nothing
-    class BetweenProbe(Callback):
-        def on_train_start(self, trainer, pl_module):
-            seen[name] = [cb.between_s for cb in trainer.callbacks if hasattr(cb, "between_s")]
 
-    seen: dict = {}
+    class BetweenProbe(Callback):  # what the tracker holds when the resumed run starts
+        def __init__(self):
+            self.between = None
+
+        def on_train_start(self, trainer, pl_module):
+            self.between = [cb.between_s for cb in trainer.callbacks if hasattr(cb, "between_s")]
+
     for name in ("stopped", "ended"):
         assert len(_rows(tmp_path / name / "metrics.csv")) == 2
         saved = torch.load(tmp_path / name / "last.ckpt", map_location="cpu", weights_only=False)
         (between,) = [st["between_s"] for st in saved["callbacks"].values() if "between_s" in st]
-        train(TrainConfig(**cfg, out=str(tmp_path / name), resume=True), callbacks=[BetweenProbe()])
+        probe = BetweenProbe()
+        train(TrainConfig(**cfg, out=str(tmp_path / name), resume=True), callbacks=[probe])
         # the time between epochs comes back with the run (the --max-time check after its first epoch uses it)
-        assert between > 0 and seen[name] == [between], name
+        assert between > 0 and probe.between == [between], name
         timing = ("epoch_s", "wall_s")
         strip = [{k: v for k, v in r.items() if k not in timing} for r in _rows(tmp_path / name / "metrics.csv")]
         assert strip == [{k: v for k, v in r.items() if k not in timing}
