@@ -1,14 +1,22 @@
 """Reference costs for the neural validation/test sets (written under datasets/reference/).
 
-The references are PyVRP (HGS) solutions at a stated per-instance time limit, scored by
-our evaluator (``vrp.evaluate``) in the instance's own units. PyVRP needs integer
-distances: the exact float distances are multiplied by ``PRECISION`` and rounded for the
-search only; the stored cost is the evaluator's exact cost of the returned routes.
-A TSP is given to PyVRP as a one-vehicle routing problem without capacity.
+Two kinds of reference, each scored by our evaluator (``vrp.evaluate``) in the instance's
+own units:
+
+- ``--solver pyvrp`` (tsp, cvrp: the first references): PyVRP (HGS) with a stated iteration
+  or time limit. PyVRP needs integer distances: the exact float distances are multiplied by
+  ``PRECISION`` and rounded for the search only; the stored cost is the evaluator's exact
+  cost of the returned routes. A TSP is a one-vehicle routing problem without capacity.
+- ``--solver ilp``: the proven optimum of our ``ilp`` solver (HiGHS, one thread) within
+  ``--time`` seconds; an instance not proved in time is dropped (a ``# dropped`` line in the
+  file says so, and the README of ``datasets/reference/`` counts them).
+- ``--solver ga``/``--solver pyvrp`` through the solver registry for the other variants
+  (``--iterations``: a load-independent budget).
 
 Usage::
 
     python benchmarks/neural_references.py --problem tsp --size 20 --split val --count 200 --time 0.2
+    python benchmarks/neural_references.py --problem op --size 20 --split test --count 200 --solver ilp --time 60
 
 Appends to ``datasets/reference/<problem><size>-<split>.csv`` (skips names already there),
 so the file can be built in pieces. The header of the file records the command that made it
@@ -28,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from envs.generate import PROBLEMS  # noqa: E402
 from envs.train import fixed_set, read_references, reference_path  # noqa: E402
 from vrp.evaluate import evaluate  # noqa: E402
 from vrp.model import Instance, Solution  # noqa: E402
@@ -76,6 +85,28 @@ def pyvrp_solve(instance: Instance, seconds: float | None = None, seed: int = 0,
     return Solution(routes)
 
 
+def reference_solver(problem: str, solver: str, seconds: float | None, iterations: int | None):  # noqa: ANN201
+    """``solve(instance) -> (Solution | None, status)`` for the chosen reference solver."""
+    if solver == "pyvrp" and problem in ("tsp", "cvrp"):
+        return lambda inst: (pyvrp_solve(inst, seconds, iterations=iterations), "feasible")
+    import solvers
+
+    options: dict = {}
+    if solver == "ilp":
+        options = {"threads": 1}
+    elif iterations:
+        options = {"max_iterations": iterations}
+    engine = solvers.get(solver, options=options)
+    if hasattr(engine, "warmup"):
+        engine.warmup()
+
+    def solve(inst: Instance) -> tuple[Solution | None, str]:
+        res = engine.solve(inst, time_limit=seconds or 3600.0, seed=0)
+        return res.solution, res.status
+
+    return solve
+
+
 def _record_command(path: Path, command: str) -> None:
     """Add ``# then: COMMAND`` to the header of an existing file that COMMAND extends."""
     with path.open(newline="") as fh:  # keep the rows' line endings (the csv writer's \r\n)
@@ -94,27 +125,34 @@ def _record_command(path: Path, command: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--problem", choices=("tsp", "cvrp"), required=True)
+    ap.add_argument("--problem", choices=PROBLEMS, required=True)
+    ap.add_argument("--solver", choices=("pyvrp", "ilp", "ga"), default="pyvrp",
+                    help="pyvrp (tsp/cvrp: our own PyVRP model; other variants: the registry's pyvrp), ilp "
+                    "(proven optima only) or ga")
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--split", choices=("val", "test"), required=True)
     ap.add_argument("--count", type=int, required=True, help="first COUNT instances of the fixed set")
     lim = ap.add_mutually_exclusive_group(required=True)
-    lim.add_argument("--time", type=float, help="PyVRP seconds per instance (wall clock)")
-    lim.add_argument("--iterations", type=int, help="PyVRP iterations per instance (load-independent)")
+    lim.add_argument("--time", type=float, help="seconds per instance (wall clock; ilp: the proof's limit)")
+    lim.add_argument("--iterations", type=int, help="iterations per instance (pyvrp, ga: load-independent)")
     args = ap.parse_args(argv)
     path = reference_path(args.problem, args.size, args.split)
     path.parent.mkdir(parents=True, exist_ok=True)
     done = set(read_references(path))
     new = not path.exists()
     command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    if args.solver == "ilp" and not args.time:
+        ap.error("--solver ilp needs --time (the proof's limit per instance)")
     limit = f"{args.iterations} iterations" if args.iterations else f"{args.time:g} s"
+    solve = reference_solver(args.problem, args.solver, args.time, args.iterations)
     instances = fixed_set(args.problem, args.size, args.split, args.count)
     if not new and any(inst.name not in done for inst in instances):
         _record_command(path, command)
     t0 = time.time()
     with path.open("a", newline="") as fh:
         if new:
-            fh.write(f"# reference: pyvrp {limit} per instance (seed 0), scored by vrp.evaluate\n")
+            what = "proven optimum of ilp (HiGHS, 1 thread), at most" if args.solver == "ilp" else args.solver
+            fh.write(f"# reference: {what} {limit} per instance (seed 0), scored by vrp.evaluate\n")
             fh.write(f"# command: {command}\n")
         w = csv.writer(fh)
         if new:
@@ -123,12 +161,16 @@ def main(argv: list[str] | None = None) -> int:
             if inst.name in done:
                 continue
             t1 = time.perf_counter()
-            sol = pyvrp_solve(inst, args.time, iterations=args.iterations)
+            sol, status = solve(inst)
             secs = time.perf_counter() - t1
+            if sol is None or (args.solver == "ilp" and status != "optimal"):
+                fh.write(f"# dropped {inst.name}: {args.solver} status {status} within {limit}\n")
+                fh.flush()
+                continue
             score = evaluate(inst, sol)
             if not score.feasible:
-                raise RuntimeError(f"{inst.name}: pyvrp returned an infeasible solution: {score.violations}")
-            w.writerow([inst.name, f"{score.objective:.6f}", "pyvrp", limit, f"{secs:.2f}"])
+                raise RuntimeError(f"{inst.name}: {args.solver} returned an infeasible solution: {score.violations}")
+            w.writerow([inst.name, f"{score.objective:.6f}", args.solver, limit, f"{secs:.2f}"])
             fh.flush()
             if (k + 1) % 50 == 0:
                 print(f"{k + 1}/{len(instances)} ({time.time() - t0:.0f} s)", flush=True)

@@ -1,156 +1,112 @@
-"""``Instance`` <-> rl4co ``TensorDict`` adapters for the neural solvers.
+"""The neural problems by name, and ``Instance`` <-> rl4co ``TensorDict`` for any of them.
 
-Only the variants whose rl4co environment matches our model exactly are adapted:
+One folder per problem holds its adapter (see :class:`envs.base.NeuralProblem`):
 
-=======  ===========  ===========================================================
-variant  rl4co env    what is passed
-=======  ===========  ===========================================================
-tsp      ``tsp``      ``locs`` (n, 2): every city, node order kept
-cvrp     ``cvrp``     ``depot`` (2,), ``locs`` (n-1, 2) customers, ``demand``
-                      divided by the capacity (vehicle capacity 1)
-=======  ===========  ===========================================================
+==========  ====================  ==========================================================
+problem     environment           what the policy reads
+==========  ====================  ==========================================================
+tsp         rl4co ``TSPEnv``      city coordinates
+cvrp        rl4co ``CVRPEnv``     coordinates, demands / capacity
+ocvrp       rl4co ``MTVRPEnv``    coordinates, demands / capacity, open routes
+vrptw       rl4co ``MTVRPEnv``    + time windows and service times (shifted, / scale)
+mtvrp       rl4co ``MTVRPEnv``    cvrp, ocvrp and vrptw in one policy (mixed batches)
+atsp        rl4co ``ATSPEnv``     the distance matrix / its largest entry (MatNet)
+op          rl4co ``OPEnv``       coordinates, prizes / largest, length limit / scale
+pctsp       rl4co ``PCTSPEnv``    coordinates, prizes / quota, penalties / scale
+hcvrp       ours (``HCVRPEnv``)   coordinates, demands and capacities / largest capacity
+==========  ====================  ==========================================================
 
-Coordinates are normalised to the unit square keeping the aspect ratio: the
-bounding box's lower corner goes to the origin and its longer side to 1
-(:class:`Normalisation`). rl4co's rewards are tour lengths in these units; a
-length times ``Normalisation.scale`` is the length in the instance's own units
-(exactly, for ``rounding="exact"``; files with rounded distances differ only by
-their rounding, since the evaluator always scores with ``instance.distances``).
-The training generator (:mod:`envs.rl4co_gen`) applies the same normalisation,
-so a policy sees at inference what it saw in training.
+Coordinates are normalised to the unit square keeping the aspect ratio (the bounding box's
+lower corner to the origin, its longer side to 1). The env's reward converts back to the
+instance's units through :class:`~envs.base.Normalisation` (exactly for ``rounding="exact"``;
+files with rounded distances differ by their rounding, and the evaluator always scores with
+``instance.distances``). Training data come from the same generators as ``vrp generate``
+(:mod:`envs.rl4co_gen`), so a policy sees at inference what it saw in training.
 
-This module is light: numpy only at import; torch/tensordict are imported by the
-functions that build tensors.
+Light at import: the problem modules are imported when asked for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from envs.base import AdapterError, NeuralProblem, Normalisation, unit_square
 from vrp.model import Instance, Solution
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensordict import TensorDict
 
-#: variants with an rl4co environment we adapt, and the rl4co env name
-ENV_NAMES = {"tsp": "tsp", "cvrp": "cvrp"}
+#: problem name -> the module whose ``PROBLEM`` adapts it
+PROBLEMS = {"tsp": "envs.tsp", "cvrp": "envs.cvrp", "ocvrp": "envs.ocvrp", "vrptw": "envs.vrptw",
+            "mtvrp": "envs.mtvrp", "atsp": "envs.atsp", "op": "envs.op", "pctsp": "envs.pctsp",
+            "hcvrp": "envs.hcvrp"}
+#: what the coordinate-based checkpoints of the first releases recorded
 NORMALISATION = "coords: bounding box to unit square (aspect kept); demands: / capacity"
 
-
-class AdapterError(ValueError):
-    """An instance cannot be given to a neural policy (variant, missing coordinates, ...)."""
-
-
-@dataclass(frozen=True)
-class Normalisation:
-    """``unit = (coords - offset) / scale``; lengths in instance units = unit lengths * scale."""
-
-    offset: tuple[float, float]
-    scale: float
+__all__ = ["PROBLEMS", "AdapterError", "NeuralProblem", "Normalisation", "actions_to_solution", "check_supported",
+           "denormalise_cost", "get_problem", "to_tensordict", "unit_square"]
 
 
-def unit_square(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Normalise one ``(n, 2)`` or a batch ``(B, n, 2)`` of layouts to the unit square.
-
-    Returns ``(unit, offset, scale)`` with ``offset`` of shape ``(..., 2)`` and
-    ``scale`` of shape ``(...)``: the longer side of each bounding box becomes 1.
-    A degenerate layout (all points equal) keeps ``scale = 1``.
-    """
-    coords = np.asarray(coords, dtype=np.float64)
-    lo = coords.min(axis=-2)
-    span = (coords.max(axis=-2) - lo).max(axis=-1)
-    span = np.where(span > 0, span, 1.0)
-    unit = (coords - lo[..., None, :]) / span[..., None, None]
-    return unit, lo, span
+def get_problem(name: str) -> NeuralProblem:
+    """The adapter of problem ``name`` (one of :data:`PROBLEMS`)."""
+    if name not in PROBLEMS:
+        raise AdapterError(f"problem: neural policies here handle {', '.join(PROBLEMS)}, got {name!r}")
+    return importlib.import_module(PROBLEMS[name]).PROBLEM
 
 
 def check_supported(instance: Instance, problem: str | None = None) -> str:
-    """The rl4co env name for ``instance``; a clear error when it cannot be adapted."""
-    if instance.variant not in ENV_NAMES:
-        raise AdapterError(
-            f"variant: neural policies here handle {', '.join(ENV_NAMES)}, got {instance.variant!r} "
-            f"({instance.name})"
-        )
-    if problem is not None and instance.variant != problem:
-        raise AdapterError(
-            f"problem mismatch: the policy was trained on {problem!r}, instance {instance.name} is "
-            f"{instance.variant!r}"
-        )
-    if instance.coords is None:
-        raise AdapterError(f"coords: instance {instance.name} has only a distance matrix; the attention "
-                           "policies need node coordinates")
-    return ENV_NAMES[instance.variant]
+    """The problem that adapts ``instance`` (``problem``, or its own variant); a clear error otherwise."""
+    name = problem or instance.variant
+    if problem is None and name not in PROBLEMS:
+        raise AdapterError(f"variant: neural policies here handle {', '.join(p for p in PROBLEMS if p != 'mtvrp')}, "
+                           f"got {instance.variant!r} ({instance.name})")
+    adapter = get_problem(name)
+    if instance.variant not in adapter.variants:
+        raise AdapterError(f"problem mismatch: the policy was trained on {name!r}, instance {instance.name} is "
+                           f"{instance.variant!r}")
+    adapter.check(instance)
+    return name
 
 
-def _features(instance: Instance) -> tuple[dict[str, np.ndarray], Normalisation]:
-    check_supported(instance)
-    unit, lo, span = unit_square(instance.coords)  # type: ignore[arg-type]
-    norm = Normalisation((float(lo[0]), float(lo[1])), float(span))
-    if instance.variant == "tsp":
-        # rl4co's TSP tour may start anywhere; the depot is re-inserted at decoding.
-        return {"locs": unit}, norm
-    depot = instance.depot
-    customers = instance.customers
-    assert instance.demands is not None and instance.capacity is not None  # cvrp: check_supported
-    capacity = float(instance.capacity)
-    demands = instance.demands[customers] / capacity
-    return {"depot": unit[depot], "locs": unit[customers], "demand": demands,
-            "capacity": np.array([capacity])}, norm
-
-
-def to_tensordict(instances: list[Instance] | Instance, *, device: str = "cpu"
+def to_tensordict(instances: list[Instance] | Instance, *, problem: str | None = None, device: str = "cpu"
                   ) -> tuple[TensorDict, list[Normalisation]]:
-    """Stack same-sized instances of one variant into an rl4co input ``TensorDict``.
+    """Stack same-sized instances into one rl4co input ``TensorDict`` (not yet reset).
 
-    Returns the (not yet reset) TensorDict and each instance's normalisation.
+    ``problem`` names the adapter (default: the instances' variant, which must then be one).
+    Returns the TensorDict and each instance's normalisation.
     """
-    import torch
-    from tensordict import TensorDict
-
     if isinstance(instances, Instance):
         instances = [instances]
     if not instances:
         raise AdapterError("instances: need at least one")
-    variants = {i.variant for i in instances}
+    if problem is None:
+        variants = {i.variant for i in instances}
+        if len(variants) != 1:
+            raise AdapterError(f"instances: one batch needs one variant and one size, got {sorted(variants)} "
+                               "(group them first)")
+        problem = check_supported(instances[0])
     sizes = {i.n for i in instances}
-    if len(variants) != 1 or len(sizes) != 1:
-        raise AdapterError(f"instances: one batch needs one variant and one size, got {sorted(variants)} / "
-                           f"{sorted(sizes)} (group them first)")
-    feats, norms = zip(*(_features(i) for i in instances))
-    data = {k: torch.as_tensor(np.stack([f[k] for f in feats]), dtype=torch.float32) for k in feats[0]}
-    return TensorDict(data, batch_size=[len(instances)], device=device), list(norms)
+    if len(sizes) != 1:
+        raise AdapterError(f"instances: one batch needs one variant and one size, got {sorted(sizes)} "
+                           "(group them first)")
+    for inst in instances:
+        check_supported(inst, problem)
+    return get_problem(problem).to_tensordict(instances, device=device)
 
 
-def actions_to_solution(instance: Instance, actions: Any) -> Solution:
+def actions_to_solution(instance: Instance, actions: Any, norm: Normalisation | None = None,
+                        problem: str | None = None) -> Solution:
     """Map one rl4co action sequence back to a :class:`Solution` in the instance's node indices."""
+    import numpy as np
+
+    adapter = get_problem(problem or instance.variant)
+    if norm is None:
+        norm = adapter.features(instance)[1]
     acts = [int(a) for a in np.asarray(actions).reshape(-1)]
-    if instance.variant == "tsp":
-        tour = acts[: instance.n]
-        if sorted(tour) != list(range(instance.n)):
-            raise AdapterError(f"actions: not a permutation of the {instance.n} cities")
-        k = tour.index(instance.depot)
-        rotated = tour[k:] + tour[:k]
-        return Solution([rotated[1:]])
-    if instance.variant == "cvrp":
-        customers = instance.customers
-        routes: list[list[int]] = []
-        current: list[int] = []
-        for a in acts:
-            if a == 0:
-                if current:
-                    routes.append(current)
-                current = []
-            else:
-                current.append(int(customers[a - 1]))
-        if current:
-            routes.append(current)
-        return Solution(routes)
-    raise AdapterError(f"variant: cannot map actions for {instance.variant!r}")
+    return adapter.to_solution(instance, acts, norm)
 
 
 def denormalise_cost(reward: float, norm: Normalisation) -> float:
-    """A (negative-length) rl4co reward as a length in the instance's units."""
-    return -float(reward) * norm.scale
+    """An rl4co reward as the objective in the instance's units."""
+    return norm.objective(reward)

@@ -98,10 +98,12 @@ def validate(meta: dict[str, Any], state: dict[str, Any], count: int) -> dict[st
     from envs.rl4co_gen import make_env
 
     problem, size, distribution = meta["problem"], int(meta["size"]), meta.get("distribution", "uniform")
-    policy = train.make_policy(meta["model"], meta["env_name"], dict(meta["policy_kwargs"]))
+    variants = meta.get("variants") or None
+    policy = train.make_policy(meta["model"], meta["env_name"], dict(meta["policy_kwargs"]), problem)
     policy.load_state_dict(state)
-    instances = train.fixed_set(problem, size, "val", count, distribution)
-    costs = train.greedy_costs(policy, make_env(problem, size, distribution), instances)
+    instances = train.fixed_set(problem, size, "val", count, distribution, variants)
+    costs = train.greedy_costs(policy, make_env(problem, size, distribution, variants=variants), instances,
+                               problem=problem)
     return train.validation_score(costs, instances, problem, size)
 
 

@@ -32,6 +32,10 @@ FORMAT = "vrp-toolkit/neural-1"
 AM_POLICY = {"embed_dim": 128, "num_encoder_layers": 3, "num_heads": 8}
 POMO_POLICY = {"embed_dim": 128, "num_encoder_layers": 6, "num_heads": 8, "normalization": "instance",
                "use_graph_context": False}
+#: MatNet (Kwon et al. 2021) at half its published width: 128 wide (so at most 128 nodes), 5 layers
+MATNET_POLICY = {"embed_dim": 128, "num_encoder_layers": 5, "num_heads": 8, "normalization": "instance"}
+MODELS = ("am", "pomo", "matnet")
+DEFAULT_POLICY = {"am": AM_POLICY, "pomo": POMO_POLICY, "matnet": MATNET_POLICY}
 CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
               "epoch_s", "wall_s", "lr"]
 
@@ -60,6 +64,7 @@ class TrainConfig:
     distribution: str = "uniform"
     threads: int = 1
     init: str | None = None  # start from these policy weights (a .pt checkpoint)
+    variants: list[str] | None = None  # mtvrp: the variants of the mixed batches (default cvrp, ocvrp, vrptw)
     progress: bool | None = None
     command: str = ""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -106,16 +111,31 @@ def read_references(path: Path) -> dict[str, float]:
     return {r["name"]: float(r["cost"]) for r in rows}
 
 
-def fixed_set(problem: str, size: int, split: str, count: int, distribution: str = "uniform") -> list:
-    """The fixed validation (``val``) or test (``test``) instances of a size."""
-    from envs.generate import generate_many
+def fixed_set(problem: str, size: int, split: str, count: int, distribution: str = "uniform",
+              variants: list[str] | None = None) -> list:
+    """The fixed validation (``val``) or test (``test``) instances of a size.
+
+    A multi-variant problem (``mtvrp``) takes ``count // len(variants)`` instances of each
+    variant's own set (the same instances as the single-variant policies are scored on).
+    """
+    from envs.generate import PROBLEMS, generate_many
 
     seed = VAL_SEED if split == "val" else TEST_SEED
-    return generate_many(problem, size, count, distribution=distribution, seed=seed)
+    if problem in PROBLEMS:
+        return generate_many(problem, size, count, distribution=distribution, seed=seed)
+    from envs.adapters import get_problem
+
+    kinds = list(variants or get_problem(problem).train_variants)
+    each = max(1, count // len(kinds))
+    return [inst for v in kinds for inst in generate_many(v, size, each, distribution=distribution, seed=seed)]
 
 
-def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, device: str = "cpu") -> list[float]:
-    """Greedy-decoded costs in instance units (de-normalised rewards) for same-sized instances."""
+def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, device: str = "cpu",
+                 problem: str | None = None) -> list[float]:
+    """Greedy-decoded objectives in instance units (de-normalised rewards) for same-sized instances.
+
+    ``problem`` names the adapter (default: the instances' variant).
+    """
     import torch
 
     from envs.adapters import denormalise_cost, to_tensordict
@@ -126,7 +146,7 @@ def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
     with torch.inference_mode():
         for i in range(0, len(instances), batch_size):
             chunk = instances[i:i + batch_size]
-            td, norms = to_tensordict(chunk, device=device)
+            td, norms = to_tensordict(chunk, device=device, problem=problem)
             out = policy(env.reset(td), env, phase="test", decode_type="greedy")
             costs += [denormalise_cost(r, n) for r, n in zip(out["reward"].tolist(), norms)]
     policy.train(was_training)
@@ -135,18 +155,49 @@ def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
 
 def validation_score(costs: list[float], instances: list, problem: str, size: int) -> dict[str, Any]:
     """The ``val`` record of greedy ``costs`` on the fixed validation ``instances``: mean cost and
-    mean gap against the committed reference costs (``gap_pct`` None where there are none)."""
-    refs = read_references(reference_path(problem, size, "val"))
-    gaps = [100.0 * (c / refs[i.name] - 1.0) for c, i in zip(costs, instances) if i.name in refs]
-    return {"instances": len(costs), "seed": VAL_SEED, "cost": sum(costs) / len(costs),
+    mean gap against the committed reference costs of each instance's variant (``gap_pct`` None
+    where there are none; a gap is "how much worse", also for op's maximised prize).
+
+    ``score`` is what a lower-is-better comparison of epochs uses (the cost, or minus op's prize).
+    """
+    from vrp.evaluate import gap_pct
+
+    refs: dict[str, float] = {}
+    for variant in sorted({i.variant for i in instances}):
+        refs.update(read_references(reference_path(variant, size, "val")))
+    gaps = [gap_pct(c, refs[i.name], i.sense) for c, i in zip(costs, instances) if i.name in refs]
+    cost = sum(costs) / len(costs)
+    sense = instances[0].sense
+    return {"instances": len(costs), "seed": VAL_SEED, "cost": cost, "sense": sense,
+            "score": cost if sense == "min" else -cost,
             "gap_pct": sum(gaps) / len(gaps) if gaps else None, "ref_n": len(gaps)}
 
 
-def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any]) -> Any:
-    """An rl4co ``AttentionModelPolicy`` with the given architecture."""
+def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any], problem: str | None = None) -> Any:
+    """An rl4co policy with the given architecture: ``AttentionModelPolicy`` (am, pomo) or
+    ``MatNetPolicy`` (matnet); a problem rl4co has no embeddings for brings its own."""
+    if model == "matnet":
+        from rl4co.models.zoo.matnet import MatNetPolicy
+
+        return MatNetPolicy(env_name=env_name, **policy_kwargs)
     from rl4co.models.zoo.am import AttentionModelPolicy
 
-    return AttentionModelPolicy(env_name=env_name, **policy_kwargs)
+    from envs.adapters import get_problem
+
+    embed_dim = int(policy_kwargs.get("embed_dim", AM_POLICY["embed_dim"]))
+    modules = get_problem(problem).embeddings(embed_dim) if problem else {}
+    return AttentionModelPolicy(env_name=env_name, **modules, **policy_kwargs)
+
+
+def load_matching(policy: Any, state: dict[str, Any]) -> tuple[int, int]:
+    """Copy the tensors of ``state`` whose name and shape match ``policy``'s (transfer from a
+    policy of another problem: the encoder and decoder layers carry over, the problem's own
+    embeddings start fresh). Returns (copied, total in the policy)."""
+    own = policy.state_dict()
+    take = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    own.update(take)
+    policy.load_state_dict(own)
+    return len(take), len(own)
 
 
 def save_checkpoint(path: Path, policy: Any, meta: dict[str, Any]) -> None:
@@ -193,6 +244,9 @@ def _quiet_libraries() -> None:
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "rl4co"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("rl4co.envs.common.base").setLevel(logging.ERROR)  # we generate the datasets on purpose
+    # MatNetPolicy hands its architecture to rl4co's base policy too, which calls it "unused"
+    logging.getLogger("rl4co.models.common.constructive.base").addFilter(
+        lambda record: "unused kwargs" not in record.getMessage())
 
 
 def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C901 - one setup sequence
@@ -208,16 +262,23 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     from rl4co.utils.trainer import RL4COTrainer
 
     _quiet_libraries()
-    from envs.adapters import ENV_NAMES, NORMALISATION
+    from envs.adapters import PROBLEMS, get_problem
     from envs.rl4co_gen import make_env
 
-    if cfg.problem not in ENV_NAMES:
-        raise ValueError(f"problem: neural training supports {', '.join(ENV_NAMES)}, got {cfg.problem!r}")
-    if cfg.model not in ("am", "pomo"):
-        raise ValueError(f"model: must be am or pomo, got {cfg.model!r}")
+    if cfg.problem not in PROBLEMS:
+        raise ValueError(f"problem: neural training supports {', '.join(PROBLEMS)}, got {cfg.problem!r}")
+    adapter = get_problem(cfg.problem)
+    if cfg.model not in adapter.models:
+        raise ValueError(f"model: {cfg.problem} trains {' or '.join(adapter.models)}, got {cfg.model!r}")
+    if cfg.variants and cfg.problem != "mtvrp":
+        raise ValueError(f"variants: only the multi-variant problem mtvrp takes --variants (got --problem {cfg.problem})")
+    variants = list(cfg.variants or adapter.train_variants)
+    bad = [v for v in variants if v not in adapter.variants]
+    if bad:
+        raise ValueError(f"variants: {cfg.problem} takes {', '.join(sorted(adapter.variants))}, got {', '.join(bad)}")
     baseline = cfg.baseline or ("rollout" if cfg.model == "am" else "shared")
-    if cfg.model == "pomo" and baseline != "shared":
-        raise ValueError("baseline: POMO trains with the shared baseline only")
+    if cfg.model in ("pomo", "matnet") and baseline != "shared":
+        raise ValueError(f"baseline: {cfg.model} trains with the shared baseline only")
     if cfg.model == "am" and baseline not in ("rollout", "exponential", "shared"):
         raise ValueError(f"baseline: am supports rollout, exponential, shared; got {baseline!r}")
     check_policy_kwargs(cfg.policy_kwargs)
@@ -231,31 +292,44 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
 
     torch.set_num_threads(max(1, int(cfg.threads)))
     pl.seed_everything(cfg.seed, verbose=False)
-    env = make_env(cfg.problem, cfg.size, cfg.distribution, cfg.seed)
+    env = make_env(cfg.problem, cfg.size, cfg.distribution, cfg.seed, variants=variants)
     env.check_solution = False
-    policy_kwargs = {**(AM_POLICY if cfg.model == "am" else POMO_POLICY), **cfg.policy_kwargs}
+    policy_kwargs = {**DEFAULT_POLICY[cfg.model], **cfg.policy_kwargs}
     init = None
+    transfer = None  # (copied, total) tensors when starting from another problem's policy
     if cfg.init:
         init = torch.load(cfg.init, map_location="cpu", weights_only=True)
-        if init.get("problem") != cfg.problem:
-            raise ValueError(f"--init: {cfg.init} is a {init.get('problem')} checkpoint, not {cfg.problem}")
+        same = init.get("problem") == cfg.problem
+        if not same and (init.get("model") == "matnet") != (cfg.model == "matnet"):
+            raise ValueError(f"--init: {cfg.init} is a {init.get('model')} {init.get('problem')} checkpoint; "
+                             f"a {cfg.model} {cfg.problem} policy cannot start from it")
         # the architecture follows the initial weights (e.g. POMO training of an AM policy)
         policy_kwargs = {**dict(init["policy_kwargs"]), **cfg.policy_kwargs}
-    policy = make_policy(cfg.model, ENV_NAMES[cfg.problem], policy_kwargs)
+    check_policy_kwargs(policy_kwargs)
+    policy = make_policy(cfg.model, adapter.env_name, policy_kwargs, cfg.problem)
     if init is not None:
-        policy.load_state_dict(init["state_dict"])
+        if init.get("problem") == cfg.problem:
+            policy.load_state_dict(init["state_dict"])
+        else:
+            transfer = load_matching(policy, init["state_dict"])
+            print(f"--init: {transfer[0]} of {transfer[1]} tensors from the {init.get('problem')} policy "
+                  f"{cfg.init}; the rest start fresh", flush=True)
     common = {"batch_size": cfg.batch_size, "val_batch_size": min(cfg.batch_size * 2, 1024),
               "train_data_size": cfg.train_size, "val_data_size": cfg.val_size,
               "test_data_size": min(cfg.val_size, 100), "optimizer_kwargs": {"lr": cfg.lr}}
     if cfg.model == "am":
         lit = AttentionModel(env, policy=policy, baseline=baseline, **common)
+    elif cfg.model == "matnet":
+        from rl4co.models.zoo import MatNet
+
+        lit = MatNet(env, policy=policy, **common)
     else:
         lit = POMO(env, policy=policy, **common)
 
-    val_instances = fixed_set(cfg.problem, cfg.size, "val", cfg.val_size, cfg.distribution)
+    val_instances = fixed_set(cfg.problem, cfg.size, "val", cfg.val_size, cfg.distribution, variants)
     meta = {"format": FORMAT, "problem": cfg.problem, "size": cfg.size, "model": cfg.model,
-            "baseline": baseline, "distribution": cfg.distribution, "env_name": ENV_NAMES[cfg.problem],
-            "policy_kwargs": policy_kwargs, "normalisation": NORMALISATION,
+            "baseline": baseline, "distribution": cfg.distribution, "env_name": adapter.env_name,
+            "variants": variants, "policy_kwargs": policy_kwargs, "normalisation": adapter.normalisation,
             "command": cfg.command or f"vrp train {_cfg_args(cfg)}", "seed": cfg.seed, "lr": cfg.lr,
             "batch_size": cfg.batch_size, "train_size": cfg.train_size, "init": cfg.init or "",
             "init_samples_seen": int(init.get("samples_seen", 0)) if init else 0,
@@ -273,6 +347,7 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
                 meta[key] = prev[key]
     meta["commands"] = commands  # every run that trained these weights, in order
     tracker = _tracker_class()(cfg, meta, val_instances, env)
+    tracker.partial_init = transfer is not None
     progress = sys.stderr.isatty() if cfg.progress is None else cfg.progress
     devices: Any = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices
     trainer = RL4COTrainer(
@@ -361,6 +436,7 @@ class _EpochTracker:
         self.epoch_end: float | None = None
         self.between_s = 0.0  # rl4co's work between epochs: baseline t-test, next epoch's data and rollouts
         self.sums: list[float] = [0.0, 0.0, 0.0]
+        self.partial_init = False  # --init from another problem's policy: keep the baseline's warm-up
 
     # ---- resume state (saved in last.ckpt by Lightning) ----
     def state_dict(self) -> dict[str, Any]:
@@ -423,7 +499,7 @@ class _EpochTracker:
         self._lit = pl_module
         if self.resumed is None:
             bl = pl_module.baseline
-            if self.cfg.init and hasattr(bl, "alpha") and bl.alpha == 0:
+            if self.cfg.init and not self.partial_init and hasattr(bl, "alpha") and bl.alpha == 0:
                 # rl4co warms the rollout baseline up with an exponential one for an epoch: right
                 # for random weights, but trained initial weights are a fine baseline from the
                 # first step (with the warm-up, a fine-tuning run's first epoch undid progress).
@@ -486,7 +562,8 @@ class _EpochTracker:
         epoch_s = time.monotonic() - self.epoch_start
         self.wall += epoch_s
         t0 = time.monotonic()
-        costs = greedy_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device))
+        costs = greedy_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device),
+                             problem=self.cfg.problem)
         val = validation_score(costs, self.val_instances, self.cfg.problem, self.cfg.size)
         self.wall += time.monotonic() - t0
         self.last_epoch_s = time.monotonic() - self.epoch_start
@@ -515,8 +592,8 @@ class _EpochTracker:
         if trainer.is_global_zero:
             save_checkpoint(self.out / f"epoch-{trainer.current_epoch:03d}.pt", pl_module.policy, meta)
             save_checkpoint(self.out / "last.pt", pl_module.policy, meta)
-            if val["cost"] < self.best:
-                self.best = val["cost"]
+            if val["score"] < self.best:
+                self.best = val["score"]
                 save_checkpoint(self.out / "best.pt", pl_module.policy, meta)
         if self.cfg.max_time is not None:
             elapsed = time.monotonic() - self.run_start

@@ -16,6 +16,11 @@ import re
 import shlex
 import sys
 
+from envs.adapters import PROBLEMS
+
+#: the neural problems (envs.adapters is light: numpy only)
+PROBLEM_NAMES = tuple(PROBLEMS)
+
 EXAMPLE = ("example: vrp train --problem cvrp --size 50 --model am --baseline rollout --epochs 20 "
            "--train-size 100000 --batch-size 512 --val-size 1000 --out runs/cvrp50")
 
@@ -38,10 +43,14 @@ def parse_duration(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Define the ``vrp train`` options on ``parser``."""
     parser.epilog = EXAMPLE
-    parser.add_argument("--problem", choices=("tsp", "cvrp"), required=True, help="problem variant")
-    parser.add_argument("--size", type=int, required=True, help="cities (tsp) or customers (cvrp)")
-    parser.add_argument("--model", choices=("am", "pomo"), default="am",
-                        help="am: attention model + REINFORCE; pomo: multi-start, shared baseline")
+    parser.add_argument("--problem", choices=PROBLEM_NAMES, required=True,
+                        help="problem variant, or mtvrp: one policy for cvrp, ocvrp and vrptw (mixed batches)")
+    parser.add_argument("--size", type=int, required=True, help="cities (tsp, atsp) or customers (the rest)")
+    parser.add_argument("--model", choices=("am", "pomo", "matnet"), default=None,
+                        help="am: attention model + REINFORCE (default; atsp: matnet); pomo: multi-start, shared "
+                        "baseline; matnet: MatNet on the distance matrix (atsp)")
+    parser.add_argument("--variants", default=None,
+                        help="mtvrp: comma-separated variants of the mixed batches (default cvrp,ocvrp,vrptw)")
     parser.add_argument("--baseline", choices=("rollout", "shared", "exponential"), default=None,
                         help="REINFORCE baseline (default: rollout for am, shared for pomo)")
     parser.add_argument("--epochs", type=int, default=10, help="total epochs (also when resuming)")
@@ -92,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
         policy_kwargs["embed_dim"] = args.embed_dim
     if args.layers is not None:
         policy_kwargs["num_encoder_layers"] = args.layers
+    model = args.model or ("matnet" if args.problem == "atsp" else "am")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     cfg = TrainConfig(
-        problem=args.problem, size=args.size, model=args.model, baseline=args.baseline, epochs=args.epochs,
+        problem=args.problem, size=args.size, model=model, variants=variants, baseline=args.baseline, epochs=args.epochs,
         train_size=args.train_size, batch_size=args.batch_size, val_size=args.val_size, out=args.out,
         resume=args.resume, device=args.device, devices=args.devices, num_nodes=args.num_nodes,
         strategy=args.strategy, seed=args.seed, lr=args.lr, max_time=args.max_time,

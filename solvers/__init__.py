@@ -47,12 +47,18 @@ register(SolverSpec(
     requires=("numba",)))
 
 register(SolverSpec(
-    "am", ROUTING, "solvers.neural:AMSolver", frozenset({"tsp", "cvrp"}),
-    "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:tsp50, am:50",
+    "am", ROUTING, "solvers.neural:AMSolver",
+    frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"}),
+    "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:op20, am:mtvrp50 (cvrp/ocvrp/vrptw "
+    "in one), am:50 (the size-50 model of the instance's variant)",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20",)))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),
     "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+register(SolverSpec(
+    "matnet", ROUTING, "solvers.neural:MatNetSolver", frozenset({"atsp", "tsp"}),
+    "MatNet (rl4co, on the distance matrix alone; tsp given as a matrix too): matnet:atsp20, matnet:20",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True))
 
 register(SolverSpec(

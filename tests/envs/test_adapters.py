@@ -1,7 +1,8 @@
-"""Instance <-> TensorDict adapters and the rl4co generator: exact round trips.
+"""Instance <-> TensorDict adapters and the rl4co generator: exact round trips, every problem.
 
-Rollouts use rl4co's own environments stepped with random feasible actions (from the
-env's action mask), so the reward is rl4co's and the cost is our evaluator's.
+Rollouts use each problem's environment (rl4co's, or our HCVRPEnv) stepped with random
+allowed actions (from the env's action mask), so the reward is the env's and the cost is
+our evaluator's: instance -> TensorDict -> actions -> Solution -> evaluator == env cost.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from envs.generate import generate  # noqa: E402
 from envs.rl4co_gen import VrpGenerator, make_env  # noqa: E402
 from vrp.evaluate import evaluate  # noqa: E402
 from vrp.io import read  # noqa: E402
-from vrp.model import Instance  # noqa: E402
+from vrp.model import Instance, Solution  # noqa: E402
 
 
 def random_rollout(env, td, seed: int):
@@ -41,18 +42,66 @@ def random_rollout(env, td, seed: int):
     return acts, env.get_reward(state, acts)
 
 
-@pytest.mark.parametrize("problem", ["tsp", "cvrp"])
+#: (problem, instance variant): every neural problem on every variant it adapts
+CASES = [("tsp", "tsp"), ("cvrp", "cvrp"), ("ocvrp", "ocvrp"), ("vrptw", "vrptw"), ("mtvrp", "cvrp"),
+         ("mtvrp", "ocvrp"), ("mtvrp", "vrptw"), ("atsp", "atsp"), ("atsp", "tsp"), ("op", "op"),
+         ("pctsp", "pctsp"), ("hcvrp", "hcvrp")]
+
+
+@pytest.mark.parametrize(("problem", "variant"), CASES)
 @pytest.mark.parametrize("distribution", ["uniform", "clustered", "mixed"])
-def test_round_trip_cost_equals_reward(problem: str, distribution: str) -> None:
-    insts = [generate(problem, 15, distribution=distribution, seed=s) for s in range(4)]
+def test_round_trip_cost_equals_reward(problem: str, variant: str, distribution: str) -> None:
+    insts = [generate(variant, 15, distribution=distribution, seed=s) for s in range(4)]
     env = make_env(problem, 15)
-    td, norms = to_tensordict(insts)
+    td, norms = to_tensordict(insts, problem=problem)
     actions, reward = random_rollout(env, td, seed=1)
     for inst, a, r, norm in zip(insts, actions, reward.tolist(), norms):
-        sol = actions_to_solution(inst, a)
+        sol = actions_to_solution(inst, a, norm, problem)
         score = evaluate(inst, sol)
-        assert score.feasible, score.violation_lines()
-        assert score.objective == pytest.approx(denormalise_cost(r, norm), rel=1e-5)
+        # a random hcvrp plan can run out of vehicles (the policy learns not to): then a
+        # customer is missing, and the evaluator says so; every other env keeps its plans feasible
+        if problem == "hcvrp" and not score.feasible:
+            assert {v.kind for v in score.violations} == {"missing"}
+        else:
+            assert score.feasible, score.violation_lines()
+        assert score.objective == pytest.approx(denormalise_cost(r, norm), rel=1e-5, abs=1e-9)
+
+
+def test_hcvrp_routes_go_back_to_their_own_vehicles() -> None:
+    inst = generate("hcvrp", 12, seed=3)
+    caps = inst.vehicle_capacities
+    td, (norm,) = to_tensordict(inst)
+    assert sorted(norm.vehicle_order) == list(range(caps.size))
+    assert list(caps[list(norm.vehicle_order)]) == sorted(caps, reverse=True)
+    actions, _ = random_rollout(make_env("hcvrp", 12), td, seed=5)
+    sol = actions_to_solution(inst, actions[0], norm)
+    assert len(sol.routes) == caps.size
+    loads = [sum(inst.demands[v] for v in r) for r in sol.routes]
+    assert all(load <= cap + 1e-9 for load, cap in zip(loads, caps))
+
+
+def test_time_windows_start_at_the_depot_departure() -> None:
+    inst = generate("vrptw", 10, seed=4)
+    tw = inst.time_windows.copy()
+    tw[:, :] += 50.0  # the whole day later, and the depot serves for 7 units before leaving
+    service = inst.service_times.copy()
+    service[0] = 7.0
+    later = inst.replace(time_windows=tw, service_times=service)
+    td, (norm,) = to_tensordict(later)
+    shifted = (tw - 57.0).clip(min=0.0) / norm.scale
+    assert np.allclose(td["time_windows"][0].numpy(), shifted[[0, *range(1, 11)]], atol=1e-6)
+    assert float(td["service_time"][0, 0]) == 0.0
+
+
+def test_op_tour_over_its_rounded_limit_is_shortened() -> None:
+    from envs.op.adapter import fit_length
+
+    inst = generate("op", 12, seed=2)
+    route = [int(v) for v in inst.customers]  # every customer: far over the limit
+    kept, dropped = fit_length(inst, route, float(inst.max_length))
+    assert dropped > 0 and len(kept) + dropped == len(route)
+    assert evaluate(inst, Solution([kept])).feasible
+    assert not evaluate(inst, Solution([route])).feasible
 
 
 def test_instances_of_another_size_than_training() -> None:
@@ -107,7 +156,7 @@ def test_unit_square_keeps_aspect_ratio() -> None:
     assert one == 1.0 and not np.isnan(same).any()
 
 
-@pytest.mark.parametrize("problem", ["tsp", "cvrp"])
+@pytest.mark.parametrize("problem", ["tsp", "cvrp", "ocvrp", "vrptw", "atsp", "op", "pctsp", "hcvrp"])
 @pytest.mark.parametrize("distribution", ["uniform", "clustered", "mixed"])
 def test_generator_draws_exactly_vrp_generate(problem: str, distribution: str) -> None:
     gen = VrpGenerator(problem, 12, distribution, seed=5)
@@ -119,13 +168,35 @@ def test_generator_draws_exactly_vrp_generate(problem: str, distribution: str) -
         assert torch.equal(drawn[key], expected[key]), key
     # successive calls give new data, the same stream gives the same data
     again = VrpGenerator(problem, 12, distribution, seed=5)
-    assert torch.equal(again(6)["locs"], drawn["locs"])
-    assert not torch.equal(again(6)["locs"], drawn["locs"])
+    key = next(iter(expected.keys()))
+    assert torch.equal(again(6)[key], drawn[key])
+    assert not torch.equal(again(6)[key], drawn[key])
+
+
+def test_multi_variant_batches_mix_the_variants() -> None:
+    gen = VrpGenerator("mtvrp", 10, seed=7)
+    seeds = gen.next_seeds(60)
+    kinds = [gen.variant_of(s) for s in seeds]
+    assert set(kinds) == {"cvrp", "ocvrp", "vrptw"}
+    td = gen.draw(seeds)
+    expected, _ = to_tensordict(gen.instances(seeds), problem="mtvrp")
+    for key in expected.keys():
+        assert torch.equal(td[key], expected[key]), key
+    opened = td["open_route"].squeeze(-1).tolist()
+    assert opened == [k == "ocvrp" for k in kinds]
+    timed = torch.isfinite(td["time_windows"][:, :, 1]).all(-1).tolist()
+    assert timed == [k == "vrptw" for k in kinds]
+    with pytest.raises(ValueError, match="variants"):
+        VrpGenerator("mtvrp", 10, variants=["op"])
 
 
 def test_unsupported_instances_are_clear_errors() -> None:
-    with pytest.raises(AdapterError, match="variant"):
-        to_tensordict(generate("vrptw", 5, seed=0))
+    with pytest.raises(AdapterError, match="trained on 'cvrp'"):
+        to_tensordict(generate("vrptw", 5, seed=0), problem="cvrp")
+    with pytest.raises(AdapterError, match="problem"):
+        to_tensordict(generate("tsp", 5, seed=0), problem="flows")
+    with pytest.raises(AdapterError, match="min_prize"):
+        to_tensordict(generate("pctsp", 5, seed=0).replace(min_prize=0.0))
     matrix_only = Instance(name="m", distances=generate("tsp", 5, seed=0).distances)
     with pytest.raises(AdapterError, match="coords"):
         to_tensordict(matrix_only)

@@ -170,7 +170,14 @@ def test_bad_combinations_are_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="shared"):
         train(TrainConfig(problem="tsp", size=5, model="pomo", baseline="rollout", out=str(tmp_path / "a")))
     with pytest.raises(ValueError, match="supports"):
-        train(TrainConfig(problem="vrptw", size=5, out=str(tmp_path / "b")))
+        train(TrainConfig(problem="flows", size=5, out=str(tmp_path / "b")))
+    with pytest.raises(ValueError, match="atsp trains matnet"):
+        train(TrainConfig(problem="atsp", size=5, model="am", out=str(tmp_path / "b")))
+    with pytest.raises(ValueError, match="variants"):
+        train(TrainConfig(problem="cvrp", size=5, variants=["ocvrp"], out=str(tmp_path / "b")))
+    with pytest.raises(ValueError, match="variants"):
+        train(TrainConfig(problem="mtvrp", size=5, variants=["op"], out=str(tmp_path / "b")))
+    assert not (tmp_path / "b").exists()
     with pytest.raises(FileNotFoundError, match="resume"):
         train(TrainConfig(problem="tsp", size=5, resume=True, out=str(tmp_path / "c")))
 
@@ -185,3 +192,32 @@ def test_bad_architecture_is_one_line_and_writes_nothing(tmp_path) -> None:
     assert not out.exists()
     with pytest.raises(ValueError, match="layers"):
         train(TrainConfig(problem="tsp", size=5, out=str(tmp_path / "d"), policy_kwargs={"num_encoder_layers": 0}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", ["cvrp", "ocvrp", "vrptw", "mtvrp", "atsp", "op", "pctsp", "hcvrp"])
+def test_every_problem_trains_one_tiny_epoch_and_resumes(tmp_path, problem: str) -> None:
+    out = tmp_path / problem
+    args = ["--problem", problem, "--size", "6", "--train-size", "64", "--batch-size", "32", "--val-size", "12",
+            "--seed", "5", "--no-progress", "--out", str(out)]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+    rows = _rows(out / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["0", "1"] and int(rows[1]["samples"]) == 128
+    ck = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+    assert ck["problem"] == problem and ck["model"] == ("matnet" if problem == "atsp" else "am")
+    assert ck["variants"] == (["cvrp", "ocvrp", "vrptw"] if problem == "mtvrp" else [problem])
+    assert len(ck["commands"]) == 2 and "--resume" in ck["commands"][1]
+    # the checkpoint solves instances of its variants as a solver
+    import solvers
+    from envs.generate import generate
+    from vrp.evaluate import evaluate
+
+    solver = solvers.get(f"{ck['model']}:{out / 'last.pt'}")
+    for variant in ck["variants"]:
+        inst = generate(variant, 6, seed=9)
+        result = solver.solve(inst, time_limit=30, seed=0)
+        if result.solution is not None:  # an untrained hcvrp policy may run out of vehicles: then no solution
+            assert evaluate(inst, result.solution).feasible
+        else:
+            assert problem == "hcvrp" and result.status == "timeout"

@@ -15,10 +15,12 @@ from envs.generate import generate, generate_many  # noqa: E402
 from solvers.neural import checkpoint_dir, load_policy  # noqa: E402
 from vrp.evaluate import evaluate  # noqa: E402
 from vrp.io import read  # noqa: E402
+from vrp.model import Instance  # noqa: E402
 from vrp.result import SolverError, UnsupportedVariant  # noqa: E402
 
 SHIPPED = sorted(checkpoint_dir().glob("*.pt"))
-REAL = {"tsp": "berlin52", "cvrp": "A-n32-k5"}
+#: a real file per problem where one is shipped (the rest: generated instances only)
+REAL = {"tsp": "berlin52", "cvrp": "A-n32-k5", "vrptw": "C101", "mtvrp": "C101", "atsp": "ftv33"}
 
 
 def test_checkpoints_are_shipped() -> None:
@@ -39,32 +41,52 @@ def test_shipped_checkpoint(path: Path) -> None:
 
     solver = solvers.get(f"{model}:{rest}")
     solver.warmup()
-    inst = read(REAL[blob["problem"]])
-    a = solver.solve(inst, time_limit=10, seed=0)
-    assert evaluate(inst, a.solution).feasible
-    b = solvers.get(f"{model}:{rest}").solve(inst, time_limit=10, seed=0)
-    assert a.solution.routes == b.solution.routes  # greedy / multistart are deterministic
+    variants = blob.get("variants") or [blob["problem"]]
+    if blob["problem"] in REAL:
+        inst = read(REAL[blob["problem"]])
+        a = solver.solve(inst, time_limit=10, seed=0)
+        assert evaluate(inst, a.solution).feasible
+        b = solvers.get(f"{model}:{rest}").solve(inst, time_limit=10, seed=0)
+        assert a.solution.routes == b.solution.routes  # greedy / multistart are deterministic
 
-    # beats nearest on 100 seeded instances of its size (otherwise it is not shipped)
-    insts = generate_many(blob["problem"], int(blob["size"]), 100, seed=77)
-    neural = solver.solve_batch(insts, time_limit=60, seed=0)
+    # feasible on 100 seeded instances of each variant and size, and better than nearest
+    # there (more prize for op), otherwise it is not shipped
     near = solvers.get("nearest")
-    ours = sum(evaluate(i, r.solution).objective for i, r in zip(insts, neural))
-    theirs = sum(evaluate(i, near.solve(i, time_limit=10).solution).objective for i in insts)
-    assert all(evaluate(i, r.solution).feasible for i, r in zip(insts, neural))
-    assert ours < theirs, (path.stem, ours / theirs)
+    for variant in variants:
+        insts = generate_many(variant, int(blob["size"]), 100, seed=77)
+        neural = solver.solve_batch(insts, time_limit=60, seed=0)
+        assert all(r.solution is not None and evaluate(i, r.solution).feasible for i, r in zip(insts, neural))
+        again = solvers.get(f"{model}:{rest}").solve_batch(insts[:10], time_limit=60, seed=0)
+        assert [r.solution.routes for r in again] == [r.solution.routes for r in neural[:10]]
+        ours = sum(evaluate(i, r.solution).objective for i, r in zip(insts, neural))
+        theirs = sum(evaluate(i, near.solve(i, time_limit=10).solution).objective for i in insts)
+        better = ours > theirs if insts[0].sense == "max" else ours < theirs
+        assert better, (path.stem, variant, ours / theirs)
 
 
-def test_mismatch_is_a_clear_error() -> None:
+def test_mismatch_is_a_clear_error(tmp_path) -> None:
     solver = solvers.get("am:tsp20")
-    with pytest.raises(UnsupportedVariant, match="trained on 'tsp'"):
+    assert solver.variants == {"tsp"}
+    with pytest.raises(UnsupportedVariant, match="supports: tsp"):
         solver.solve(generate("cvrp", 10, seed=1), time_limit=5)
     with pytest.raises(UnsupportedVariant, match="vrptw"):
         solver.solve(generate("vrptw", 10, seed=1), time_limit=5)
+    # a checkpoint given by path is known by what it holds, once loaded
+    path = tmp_path / "mine.pt"
+    path.write_bytes((checkpoint_dir() / "am-tsp20.pt").read_bytes())
+    with pytest.raises(UnsupportedVariant, match="trained on 'tsp'"):
+        solvers.get(f"am:{path}").solve(generate("cvrp", 10, seed=1), time_limit=5)
     with pytest.raises(SolverError, match="shipped"):
         solvers.get("am:tsp999")
     with pytest.raises(SolverError, match="augment"):
         solvers.get("am:tsp20", options={"augment": "3"})
+    # am:N names the sizes that exist for a variant that has none of that size
+    with pytest.raises(UnsupportedVariant, match=r"no shipped size-100 checkpoint for variant 'pctsp' \(pctsp: "):
+        solvers.get("am:100").solve(generate("pctsp", 10, seed=1), time_limit=5)
+    # a coordinate policy on a matrix-only instance: one line, before any work
+    matrix_only = Instance(name="m", distances=generate("tsp", 6, seed=0).distances)
+    with pytest.raises(SolverError, match="coords"):
+        solvers.get("am:tsp20").solve(matrix_only, time_limit=5)
 
 
 @pytest.mark.parametrize("options", [

@@ -1,0 +1,267 @@
+"""Neural constructive solvers ``am:``, ``pomo:`` and ``matnet:`` (rl4co policies).
+
+The argument after the colon names a checkpoint (see :mod:`solvers.neural.checkpoints`):
+a file from ``vrp train``, a shipped name (``am:op20``, ``am:mtvrp50``, ``matnet:atsp20``)
+or a bare size (``am:50``: the shipped size-50 checkpoint of the instance's variant, the
+multi-variant one for cvrp/ocvrp/vrptw where a variant has none of its own).
+
+Decoding (options): ``decode=greedy`` (one rollout), ``decode=sampling`` with ``samples=N``
+rollouts (plus the greedy one), ``decode=multistart`` (POMO: one greedy rollout from every
+first node, plus the plain greedy one); ``augment=8`` runs each on the 8 symmetries of the
+unit square (MatNet: 8 draws of its random column embeddings) and keeps the best. The best
+rollout is chosen by the policy's own (unrounded) objective; the evaluator scores it as
+always. A fleet limit the env does not model (Solomon's 25 vehicles) is enforced by
+dropping candidates with more routes; with none left the solver reports no solution.
+
+``solve_batch`` decodes many instances together (grouped by problem and size); each
+result's ``runtime`` is the group's wall time divided by its size, which is the honest
+per-instance time of batched inference (documented in ``vrp bench``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from solvers.base import BaseSolver
+from solvers.neural.checkpoints import (
+    SHIPPED,
+    by_size,
+    checkpoint_dir,
+    covers,
+    load_policy,
+    meta_variants,
+    resolve_checkpoint,
+    sizes_for,
+)
+from solvers.neural.decode import FORBIDDEN, decode, env_for
+from vrp.model import Instance
+from vrp.result import Result, SolverError, UnsupportedVariant, check_time_limit
+
+DECODES = ("greedy", "sampling", "multistart")
+
+__all__ = ["AMSolver", "MatNetSolver", "NeuralParams", "POMOSolver", "checkpoint_dir", "load_policy",
+           "resolve_checkpoint"]
+
+
+@dataclass(frozen=True)
+class NeuralParams:
+    """Decoding options of the neural solvers.
+
+    decode
+        ``greedy``, ``sampling`` or ``multistart`` (default: greedy for am, multistart for pomo/matnet).
+    samples
+        Rollouts for ``sampling`` (decoded ``chunk`` at a time while time remains).
+    augment
+        1 (none) or 8 (dihedral symmetries of the unit square; MatNet: 8 embedding draws).
+    chunk
+        Instances x rollouts decoded in one forward pass (memory bound).
+    threads
+        torch CPU threads during the solve.
+    """
+
+    decode: str | None = None
+    samples: int = 64
+    augment: int = 1
+    chunk: int = 4096
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.decode is not None and self.decode not in DECODES:
+            raise ValueError(f"decode: must be one of {', '.join(DECODES)}, got {self.decode!r}")
+        if self.samples < 1:
+            raise ValueError(f"samples: must be positive, got {self.samples}")
+        if self.augment not in (1, 8):
+            raise ValueError(f"augment: must be 1 or 8, got {self.augment}")
+        if self.chunk < 1 or self.threads < 1:
+            raise ValueError("chunk and threads must be positive")
+
+
+class _NeuralSolver(BaseSolver):
+    """Shared by the neural solvers: resolve the checkpoint(s), adapt, decode, map back."""
+
+    model: ClassVar[str] = "am"
+    default_decode: ClassVar[str] = "greedy"
+    #: every variant a checkpoint of this family can be trained on (an instance's ``variants``
+    #: narrows it to what its checkpoint(s) solve)
+    family: ClassVar[frozenset[str]] = frozenset()
+    Params = NeuralParams
+    iteration_option = "samples"
+
+    def __init__(self, argument: str | None = None, params: NeuralParams | None = None) -> None:
+        super().__init__(params)
+        if not argument:
+            raise SolverError(f"solver {self.name!r} needs a checkpoint: {self.name}:<checkpoint>")
+        self.argument = argument
+        # variant -> checkpoint; the key None means "whatever problem the checkpoint holds"
+        self.paths: dict[str | None, Path] = {}
+        if argument.isdigit():
+            self.paths.update(by_size(self.model, int(argument), self.family))
+            if not self.paths:
+                raise SolverError(f"checkpoint {argument!r}: no shipped {self.model} checkpoint of size {argument}")
+            self.variants = frozenset(k for k in self.paths if k is not None)
+        else:
+            path = resolve_checkpoint(argument, self.model)
+            self.paths[None] = path
+            m = SHIPPED.match(path.stem)
+            if m and m["model"] == self.model and path.parent == checkpoint_dir():
+                self.variants = frozenset(covers(m["problem"])) & self.family
+
+    @property  # type: ignore[override]
+    def variants(self) -> frozenset[str]:
+        return getattr(self, "_variants", self.family)
+
+    @variants.setter
+    def variants(self, value: frozenset[str]) -> None:
+        self._variants = value
+
+    def path_for(self, instance: Instance) -> Path:
+        """The checkpoint that solves ``instance``; UnsupportedVariant on a mismatch."""
+        if instance.variant in self.paths:
+            return self.paths[instance.variant]
+        if None in self.paths:
+            path = self.paths[None]
+            meta = load_policy(str(path))[1]
+            if instance.variant in meta_variants(meta):
+                return path
+            raise UnsupportedVariant(
+                f"solver {self.name}:{self.argument} was trained on {meta['problem']!r}; instance {instance.name} "
+                f"is variant {instance.variant!r}")
+        sizes = sizes_for(self.model, instance.variant)
+        raise UnsupportedVariant(
+            f"solver {self.name}:{self.argument} has no shipped size-{self.argument} checkpoint for variant "
+            f"{instance.variant!r} ({instance.variant}: " + (f"sizes {', '.join(map(str, sizes))})" if sizes
+                                                               else "none shipped)"))
+
+    def meta(self, variant: str | None = None) -> dict[str, Any]:
+        """Metadata (problem, size, model, command, gaps, ...) of a checkpoint; loads it."""
+        path = self.paths.get(variant) or next(iter(self.paths.values()))
+        return load_policy(str(path))[1]
+
+    def warmup(self) -> None:
+        """Import torch/rl4co and load the checkpoints (cached), outside any timed solve."""
+        for path in self.paths.values():
+            load_policy(str(path))
+
+    def solve(self, instance: Instance, *, time_limit: float, seed: int = 0) -> Result:
+        start = time.perf_counter()
+        result = self.solve_batch([instance], time_limit=time_limit, seed=seed)[0]
+        result.runtime = time.perf_counter() - start
+        return result
+
+    def _check(self, inst: Instance) -> tuple[Path, dict[str, Any]]:
+        """Every check on one instance, before any work: variant, checkpoint, adapter, size."""
+        from envs.adapters import AdapterError, check_supported
+
+        if inst.variant not in self.variants:
+            if self.argument.isdigit() and inst.variant in self.family:
+                self.path_for(inst)  # raises, naming the sizes shipped for the variant
+            raise UnsupportedVariant(f"solver {self.name}:{self.argument} does not support variant "
+                                     f"{inst.variant!r} (supports: {', '.join(sorted(self.variants))})")
+        path = self.path_for(inst)
+        meta = load_policy(str(path))[1]
+        try:
+            check_supported(inst, meta["problem"])
+        except AdapterError as exc:
+            raise SolverError(str(exc)) from None
+        width = int(meta["policy_kwargs"].get("embed_dim", 128))
+        if meta["model"] == "matnet" and inst.n > width:
+            raise SolverError(f"size: {self.name}:{self.argument} embeds at most {width} nodes (MatNet's one-hot "
+                              f"columns), instance {inst.name} has {inst.n}")
+        return path, meta
+
+    def solve_batch(self, instances: list[Instance], *, time_limit: float, seed: int = 0) -> list[Result]:
+        """Solve many instances in batches of one checkpoint and size; ``time_limit`` bounds each batch's
+        sampling loop (greedy and multistart are a single pass).
+
+        Each result's ``runtime`` is its group's wall time divided by the group size: the honest
+        per-instance time of batched inference.
+        """
+        import torch
+
+        from envs.adapters import get_problem, to_tensordict
+
+        checked = [self._check(inst) for inst in instances]  # every check before any work
+        limit = check_time_limit(time_limit)
+        p = self.params
+        mode = p.decode or self.default_decode
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for k, (inst, (path, meta)) in enumerate(zip(instances, checked)):
+            key = (str(path), *get_problem(meta["problem"]).batch_key(inst))
+            groups.setdefault(key, []).append(k)
+        results: list[Result | None] = [None] * len(instances)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(p.threads)
+        try:
+            with torch.random.fork_rng():
+                for idx in groups.values():
+                    g0 = time.perf_counter()
+                    torch.manual_seed(seed)
+                    path, meta = checked[idx[0]]
+                    problem = meta["problem"]
+                    adapter = get_problem(problem)
+                    policy, _ = load_policy(str(path))
+                    first = instances[idx[0]]
+                    env = env_for(problem, adapter.size_of(first))
+                    # one forward pass holds instances x augment (x starts for multistart)
+                    step = max(1, p.chunk // (p.augment * (first.n if mode == "multistart" else 1)))
+                    deadline = g0 + 0.85 * limit
+                    sols: list[Any] = []
+                    for s in range(0, len(idx), step):
+                        part = [instances[k] for k in idx[s:s + step]]
+                        td, norms = to_tensordict(part, problem=problem)
+                        fleet = torch.tensor([float(i.num_vehicles) if i.num_vehicles and adapter.multi_route
+                                              else float("inf") for i in part])
+                        rewards, actions = decode(policy, env, adapter, td, mode, p.samples, p.augment, p.chunk,
+                                                  deadline, fleet=fleet, customers=first.num_customers)
+                        for inst, r, a, norm in zip(part, rewards.tolist(), actions, norms):
+                            acts = [int(x) for x in a.reshape(-1).tolist()]
+                            sols.append(None if r <= -FORBIDDEN / 2 else adapter.to_solution(inst, acts, norm))
+                    per_inst = (time.perf_counter() - g0) / len(idx)
+                    info = {"checkpoint": str(path), "decode": mode, "augment": p.augment,
+                            "samples": p.samples if mode == "sampling" else 1, "batch": len(idx)}
+                    for k, sol in zip(idx, sols):
+                        if sol is None:
+                            results[k] = Result(None, "timeout", per_inst, solver=self.name, threads=p.threads,
+                                                info={**info, "reason": self._why_none(instances[k], problem)})
+                        else:
+                            results[k] = Result(sol, "feasible", per_inst, solver=self.name, threads=p.threads,
+                                                info=dict(info))
+        finally:
+            torch.set_num_threads(threads)
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _why_none(inst: Instance, problem: str) -> str:
+        if problem == "hcvrp":
+            return "every decoded plan ran out of vehicles before serving every customer"
+        return f"every decoded solution needs more routes than the {inst.num_vehicles} vehicles"
+
+
+class AMSolver(_NeuralSolver):
+    """Attention Model (Kool et al. 2019) trained with REINFORCE + greedy rollout baseline."""
+
+    name = "am"
+    model = "am"
+    default_decode = "greedy"
+    family = frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"})
+
+
+class POMOSolver(_NeuralSolver):
+    """POMO (Kwon et al. 2020): multi-start greedy decoding by default."""
+
+    name = "pomo"
+    model = "pomo"
+    default_decode = "multistart"
+    family = frozenset({"tsp", "cvrp"})
+
+
+class MatNetSolver(_NeuralSolver):
+    """MatNet (Kwon et al. 2021) on the distance matrix alone: atsp, and tsp given as a matrix."""
+
+    name = "matnet"
+    model = "matnet"
+    default_decode = "multistart"
+    family = frozenset({"atsp", "tsp"})
