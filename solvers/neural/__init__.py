@@ -37,8 +37,9 @@ from solvers.neural.checkpoints import (
     sizes_for,
 )
 from solvers.neural.decode import FORBIDDEN, decode, env_for
+from solvers.neural.search import LS_VARIANTS, SEARCHES, ls_rounds, sample_candidates
 from vrp.model import Instance
-from vrp.result import Result, SolverError, UnsupportedVariant, check_time_limit
+from vrp.result import Result, SolverError, Tracer, UnsupportedVariant, check_time_limit
 
 DECODES = ("greedy", "sampling", "multistart")
 
@@ -60,6 +61,17 @@ class NeuralParams:
         Instances x rollouts decoded in one forward pass (memory bound).
     threads
         torch CPU threads during the solve.
+    search
+        ``none`` (decode once; batched) or ``ls``: anytime, instance by instance with the
+        whole time limit, the decoded solution and then rounds of ``samples`` policy samples
+        (x ``augment``) polished by the HGS local search (see :mod:`solvers.neural.search`).
+    polish
+        ``search=ls``: best distinct samples of a round that the local search polishes.
+    granular
+        ``search=ls``: nearest neighbours a local-search move looks at.
+    max_iterations
+        ``search=ls``: stop after this many rounds (the same seed then gives the same
+        solution on any machine); default: until the time limit.
     """
 
     decode: str | None = None
@@ -67,6 +79,10 @@ class NeuralParams:
     augment: int = 1
     chunk: int = 4096
     threads: int = 1
+    search: str = "none"
+    polish: int = 2
+    granular: int = 20
+    max_iterations: int | None = None
 
     def __post_init__(self) -> None:
         if self.decode is not None and self.decode not in DECODES:
@@ -77,6 +93,12 @@ class NeuralParams:
             raise ValueError(f"augment: must be 1 or 8, got {self.augment}")
         if self.chunk < 1 or self.threads < 1:
             raise ValueError("chunk and threads must be positive")
+        if self.search not in SEARCHES:
+            raise ValueError(f"search: must be one of {', '.join(SEARCHES)}, got {self.search!r}")
+        if self.polish < 1 or self.granular < 1:
+            raise ValueError("polish and granular must be positive")
+        if self.max_iterations is not None and self.max_iterations < 1:
+            raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
 
 
 class _NeuralSolver(BaseSolver):
@@ -111,7 +133,8 @@ class _NeuralSolver(BaseSolver):
 
     @property  # type: ignore[override]
     def variants(self) -> frozenset[str]:
-        return getattr(self, "_variants", self.family)
+        base = getattr(self, "_variants", self.family)
+        return base & LS_VARIANTS if self.params.search == "ls" else base
 
     @variants.setter
     def variants(self, value: frozenset[str]) -> None:
@@ -144,6 +167,10 @@ class _NeuralSolver(BaseSolver):
         """Import torch/rl4co and load the checkpoints (cached), outside any timed solve."""
         for path in self.paths.values():
             load_policy(str(path))
+        if self.params.search == "ls":
+            from solvers.hgs import warmup as hgs_warmup
+
+            hgs_warmup()  # compiles (or loads the cached) numba kernels of the local search
 
     def solve(self, instance: Instance, *, time_limit: float, seed: int = 0) -> Result:
         start = time.perf_counter()
@@ -155,6 +182,9 @@ class _NeuralSolver(BaseSolver):
         """Every check on one instance, before any work: variant, checkpoint, adapter, size."""
         from envs.adapters import AdapterError, check_supported
 
+        if self.params.search == "ls" and inst.variant not in LS_VARIANTS:
+            raise UnsupportedVariant(f"search=ls: the local search does not take variant {inst.variant!r} "
+                                     f"(it serves every customer; ls takes {', '.join(sorted(LS_VARIANTS))})")
         if inst.variant not in self.variants:
             if self.argument.isdigit() and inst.variant in self.family:
                 self.path_for(inst)  # raises, naming the sizes shipped for the variant
@@ -186,6 +216,8 @@ class _NeuralSolver(BaseSolver):
         checked = [self._check(inst) for inst in instances]  # every check before any work
         limit = check_time_limit(time_limit)
         p = self.params
+        if p.search != "none":  # anytime: one instance at a time, each with the whole limit
+            return [self._search_one(inst, path, meta, limit, seed) for inst, (path, meta) in zip(instances, checked)]
         mode = p.decode or self.default_decode
         groups: dict[tuple[Any, ...], list[int]] = {}
         for k, (inst, (path, meta)) in enumerate(zip(instances, checked)):
@@ -232,6 +264,60 @@ class _NeuralSolver(BaseSolver):
         finally:
             torch.set_num_threads(threads)
         return results  # type: ignore[return-value]
+
+    def _search_one(self, inst: Instance, path: Path, meta: dict[str, Any], limit: float, seed: int) -> Result:
+        """``search=ls`` on one instance (see :mod:`solvers.neural.search`)."""
+        import torch
+
+        from envs.adapters import get_problem, to_tensordict
+        from solvers.hgs.polish import polish
+
+        start = time.perf_counter()
+        p = self.params
+        tracer = Tracer(inst.sense, start, callback=self.progress)
+        problem = meta["problem"]
+        adapter = get_problem(problem)
+        policy, _ = load_policy(str(path))
+        env = env_for(problem, adapter.size_of(inst))
+        td, norms = to_tensordict([inst], problem=problem)
+        fleet = torch.tensor([float(inst.num_vehicles) if inst.num_vehicles and adapter.multi_route else float("inf")])
+        customers = inst.num_customers
+        mode = "multistart" if (p.decode or self.default_decode) == "multistart" else "greedy"
+        deadline = start + 0.92 * limit
+        threads = torch.get_num_threads()
+        torch.set_num_threads(p.threads)
+        try:
+            with torch.random.fork_rng():
+                torch.manual_seed(seed)
+                rewards, actions = decode(policy, env, adapter, td, mode, 1, p.augment, p.chunk, deadline,
+                                          fleet=fleet, customers=customers)
+                first = None
+                if float(rewards[0]) > -FORBIDDEN / 2:
+                    first = adapter.to_solution(inst, [int(x) for x in actions[0].reshape(-1).tolist()], norms[0])
+
+                def draw(_round: int) -> list[Any]:
+                    cands = sample_candidates(policy, env, adapter, td, p.samples, p.augment, fleet, customers)
+                    out, keys = [], set()
+                    for _, acts in cands:
+                        key = tuple(acts)
+                        if key not in keys:
+                            keys.add(key)
+                            out.append(adapter.to_solution(inst, acts, norms[0]))
+                        if len(out) == p.polish:
+                            break
+                    return out
+
+                best, stats = ls_rounds(inst, first, draw, lambda sol, s: polish(inst, sol, s, p.granular), tracer,
+                                        deadline, p.max_iterations, seed)
+        finally:
+            torch.set_num_threads(threads)
+        info = {"checkpoint": str(path), "decode": mode, "search": "ls", "augment": p.augment,
+                "samples": p.samples, "polish": p.polish, **stats}
+        runtime = time.perf_counter() - start
+        if best is None:
+            return Result(None, "timeout", runtime, solver=self.name, threads=p.threads, trace=tracer.trace,
+                          info={**info, "reason": self._why_none(inst, problem)})
+        return Result(best, "feasible", runtime, solver=self.name, threads=p.threads, trace=tracer.trace, info=info)
 
     @staticmethod
     def _why_none(inst: Instance, problem: str) -> str:
