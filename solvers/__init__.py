@@ -47,6 +47,12 @@ register(SolverSpec(
     requires=("numba",)))
 
 register(SolverSpec(
+    "cluster", ROUTING, "solvers.cluster:ClusterSolver", frozenset({"cvrp", "ocvrp"}),
+    "cluster first, route second: capacity-aware binary k-means territories, each routed by an inner solver "
+    "(inner=ga|nearest|am:50|...), then the HGS local search on the whole",
+    requires=("numba",)))
+
+register(SolverSpec(
     "am", ROUTING, "solvers.neural:AMSolver", frozenset({"tsp", "cvrp"}),
     "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:tsp50, am:50",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20",)))
