@@ -37,6 +37,7 @@ data (Solomon, scaled by 10) it is exact.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,7 +234,7 @@ class OrtoolsSolver(BaseSolver):
             remaining = time_limit - tracer.elapsed() - margin
             if remaining <= 0.01:
                 break
-            solution, model, code = self._attempt(instance, p, fss, tracer, remaining,
+            solution, model, code = self._attempt(instance, p, fss, tracer, start + time_limit - margin,
                                                   start_sol if fss is None else None)
             if fss is None and solution is None and code == _REJECTED:
                 info["initial_rejected"] = True
@@ -254,8 +255,12 @@ class OrtoolsSolver(BaseSolver):
 
     @staticmethod
     def _attempt(instance: Instance, p: OrtoolsParams, fss: str | None, tracer: Tracer,
-                 seconds: float, start: Solution | None = None) -> tuple[list[tuple[int, ...]] | None, _Model, int]:
-        """One OR-Tools search, from the strategy ``fss`` or (``fss`` None) from the solution ``start``."""
+                 deadline: float, start: Solution | None = None) -> tuple[list[tuple[int, ...]] | None, _Model, int]:
+        """One OR-Tools search until ``deadline`` (``perf_counter`` seconds), from the strategy ``fss`` or
+        (``fss`` None) from the solution ``start``.
+
+        The search gets the time left once the model is built (a second at 1000 nodes on a busy machine).
+        """
         model = _Model(instance, p, at_least=len(start.routes) if start is not None else 0)
         routing, manager = model.routing, model.manager
 
@@ -273,7 +278,6 @@ class OrtoolsSolver(BaseSolver):
         search.log_search = p.log_search
         if p.solution_limit is not None:
             search.solution_limit = p.solution_limit
-        search.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
         if start is not None:
             initial = model.indices_of(start)
             if initial is None:
@@ -281,12 +285,15 @@ class OrtoolsSolver(BaseSolver):
         else:
             initial = model.initial_routes()
         if initial is not None:
+            _time_left(search, deadline)  # closing the model wants a time limit for GLS
             routing.CloseModelWithParameters(search)
             assignment = routing.ReadAssignmentFromRoutes(initial, True)
             if assignment is None and start is not None:
                 return None, model, _REJECTED
+            _time_left(search, deadline)
             solution = routing.SolveFromAssignmentWithParameters(assignment, search) if assignment else None
         else:
+            _time_left(search, deadline)
             solution = routing.SolveWithParameters(search)
         code = int(routing.status())
         if solution is None:
@@ -295,6 +302,10 @@ class OrtoolsSolver(BaseSolver):
 
 
 _REJECTED = -100  # our status code: the model rejected the initial solution
+
+
+def _time_left(search: Any, deadline: float) -> None:
+    search.time_limit.FromMilliseconds(max(1, int((deadline - time.perf_counter()) * 1000)))
 
 
 def _better(instance: Instance, a: Solution, b: Solution) -> bool:
