@@ -317,7 +317,7 @@ def improve(instance: Instance, solution: Solution, seed: int, granular: int = 2
     qmin = float(prob.dem[1:][prob.dem[1:] > 0].min()) if np.any(prob.dem[1:] > 0) else 1.0
     pc = 100.0 * float(prob.D.max()) / qmin  # any excess costs more than a move can save
     out = local_search(nodes, starts, prob.caps, prob.hetero, pc, 1.0, prob.D, prob.dem, prob.ready, prob.due,
-                       prob.serv, prob.has_tw, prob.neighbours(granular), 3, K.new_state(seed))
+                       prob.serv, prob.has_tw, prob.neighbours(granular), 3, K.new_state(seed), True, prob.angle)
     cand = prob.to_solution(out[0], out[1])
     old, new = evaluate(instance, solution), evaluate(instance, cand)
     if new.feasible and new.objective < old.objective - EPS:
