@@ -818,20 +818,10 @@ def _search(nodes, starts, caps, hetero, pc, ptw, D, dem, ready, due, serv, has_
         shuffle(state, order)
         for idx in range(order.shape[0]):
             u = order[idx]
+            shuffle(state, nbr)
             last = tested[u]
             tested[u] = counter
-            # Any pair (u, v) to look at: u's route or a neighbour's changed since u was last
-            # tested? Most customers have none once the search settles (and after a ruin and
-            # recreate, all but a few): they cost k reads, not a shuffle and k pair checks.
-            active = modified[route_of[u]] > last
-            if not active:
-                for t in range(kn):
-                    if modified[route_of[neigh[u, t]]] > last:
-                        active = True
-                        break
-            if active:
-                shuffle(state, nbr)
-            for t in range(kn if active else 0):
+            for t in range(kn):
                 v = neigh[u, nbr[t]]
                 ru = route_of[u]
                 rv = route_of[v]
