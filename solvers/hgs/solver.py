@@ -69,6 +69,13 @@ class Params:
         Customers above which ``mutation=None`` mutates.
     ruin_min, ruin_max
         Customers taken out by a mutation (uniform between the two).
+    ruin_swap_star
+        Whether the search after a mutation tries SWAP* (two thirds of its time at 1000
+        nodes when it does).
+    ruin_best
+        Probability that a mutation ruins the best feasible solution found so far instead
+        of a parent chosen by binary tournament (0: never, and no random number is drawn
+        for it, so the search is the same as without the option).
     init_share
         Most of the time limit the initial population may take (at least two
         individuals are made): at 1000 nodes its 4 x ``pop_size`` educations from
@@ -90,6 +97,8 @@ class Params:
     mutation_from: int = 300
     ruin_min: int = 5
     ruin_max: int = 25
+    ruin_swap_star: bool = True
+    ruin_best: float = 0.0
     init_share: float = 0.2
 
     def __post_init__(self) -> None:
@@ -119,6 +128,8 @@ class Params:
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError(f"ruin_min, ruin_max: need 1 <= ruin_min <= ruin_max, got {self.ruin_min}, "
                              f"{self.ruin_max}")
+        if not 0.0 <= self.ruin_best <= 1.0:
+            raise ValueError(f"ruin_best: must be in [0, 1], got {self.ruin_best}")
         if not 0.0 < self.init_share <= 1.0:
             raise ValueError(f"init_share: must be in (0, 1], got {self.init_share}")
 
@@ -378,7 +389,7 @@ class _Search:
             remove = np.concatenate(([seed], near)).astype(np.int64)
         nodes, starts, dist, excess, warp, _, _ = ruin_and_search(
             ind.nodes, ind.starts, pr.caps, pr.hetero, pc, ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv,
-            pr.has_tw, self.neigh, self.p.max_segment, self.state, remove, True, self.sectors)
+            pr.has_tw, self.neigh, self.p.max_segment, self.state, remove, self.p.ruin_swap_star, self.sectors)
         return Individual(nodes, starts, dist, excess, warp, self.n, self.prob.angle)
 
     def repair(self, ind: Individual) -> Individual:
@@ -440,7 +451,9 @@ class _Search:
         while not self._should_stop(stop):
             self.iterations += 1
             if self.mutation > 0.0 and self.rng.random() < self.mutation:
-                self.offspring(parent=self.select())
+                use_best = (self.p.ruin_best > 0.0 and self.best is not None
+                            and self.rng.random() < self.p.ruin_best)
+                self.offspring(parent=self.best if use_best else self.select())
             else:
                 a = self.select()
                 b = self.select()

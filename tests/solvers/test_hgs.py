@@ -200,6 +200,8 @@ def test_params_are_validated() -> None:
         solvers.get("ga", options={"ruin_min": "30", "ruin_max": "20"})
     with pytest.raises(SolverError, match="init_share"):
         solvers.get("ga", options={"init_share": "0"})
+    with pytest.raises(SolverError, match="ruin_best"):
+        solvers.get("ga", options={"ruin_best": "1.5"})
     assert solvers.get("ga", options={"mutation": "0.5"}).params.mutation == 0.5
 
 
@@ -221,6 +223,13 @@ def test_large_instances_mutate_and_stay_deterministic() -> None:
     assert evaluate(inst, a.solution).feasible
     small = solvers.get("ga", options={"max_iterations": 5}).solve(inst, time_limit=60.0, seed=4)
     assert small.info["mutation"] == 0.0  # 60 customers: below the default threshold
+    # ruin_best=0 draws no random number: the same search as without the option
+    c = solvers.get("ga", options={**opts, "ruin_best": 0.0}).solve(inst, time_limit=60.0, seed=4)
+    assert c.solution.routes == a.solution.routes
+    for extra in ({"ruin_best": 0.5}, {"ruin_swap_star": False}):
+        d = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
+        e = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
+        assert d.solution.routes == e.solution.routes and evaluate(inst, d.solution).feasible
 
 
 def test_the_initial_population_takes_a_share_of_the_time() -> None:
