@@ -20,6 +20,7 @@ from solvers.hgs.localsearch import evaluate_routes, local_search
 from solvers.hgs.problem import Problem, build
 from vrp.model import Instance
 from vrp.result import Result, Tracer
+from vrp.scenarios import buffered, check_slack
 from vrp.stop import (
     MaxIterations,
     MaxRuntime,
@@ -58,6 +59,11 @@ class Params:
         Probability to repair an infeasible offspring with ten-fold penalties.
     restart_after
         Restart the population after this many iterations without improvement.
+    capacity_slack, tw_slack
+        Robust planning buffers, fractions in [0, 1): plan with ``capacity x (1 -
+        capacity_slack)`` and with every due time ``tw_slack x horizon`` earlier (horizon
+        = the depot's due minus ready time), see :func:`vrp.scenarios.buffered`. The
+        solution is scored on the real instance; 0 plans on it as it is.
     """
 
     max_iterations: int | None = None
@@ -71,9 +77,13 @@ class Params:
     target_feasible: float = 0.2
     repair_probability: float = 0.5
     restart_after: int = 20000
+    capacity_slack: float = 0.0
+    tw_slack: float = 0.0
 
     def __post_init__(self) -> None:
         check_iteration_limits(self.max_iterations, self.no_improvement)
+        check_slack("capacity_slack", self.capacity_slack)
+        check_slack("tw_slack", self.tw_slack)
         if self.pop_size < 2:
             raise ValueError(f"pop_size: must be >= 2, got {self.pop_size}")
         if self.generation_size < 1:
@@ -217,7 +227,7 @@ class HGSSolver(BaseSolver):
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: Params = self.params
         tracer = Tracer("min", start=start)
-        prob = build(instance)
+        prob = build(buffered(instance, p.capacity_slack, p.tw_slack))
         search = _Search(prob, p, seed, tracer)
         reserve = min(0.1, 0.02 * time_limit)
         clock = MaxRuntime(max(0.0, time_limit - reserve), start=start)
