@@ -28,10 +28,11 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vrp import robustness
 from vrp.evaluate import gap_pct
 
 # Columns, named like the keys of ``vrp solve --json`` where one exists.
@@ -43,7 +44,7 @@ COLUMNS: tuple[str, ...] = (
 )
 KEY: tuple[str, ...] = ("instance", "solver", "time_limit", "seed")
 FLOAT_COLUMNS = frozenset({"objective", "cost", "bks", "gap_pct", "bound", "runtime_s", "primal_integral",
-                           "time_limit"})
+                           "time_limit"}) | robustness.FLOAT_COLUMNS
 INT_COLUMNS = frozenset({"n", "seed", "violations", "num_routes", "threads", "batch_size"})
 BOOL_COLUMNS = frozenset({"feasible"})
 ROW_STATUSES = ("optimal", "feasible", "infeasible", "timeout", "error")
@@ -95,6 +96,7 @@ class Task:
     seed: int
     options: tuple[tuple[str, Any], ...] = ()
     version: str = ""  # the solver's library versions, as the caller knows them
+    scenarios: Any = None  # a vrp.robustness.ScenarioSetting: scenario columns in every row
 
     @property
     def keys(self) -> list[tuple[str, str, str, str]]:
@@ -133,14 +135,14 @@ def _cell(column: str, value: Any) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def format_line(row: dict[str, Any]) -> str:
+def format_line(row: dict[str, Any], columns: Sequence[str] = COLUMNS) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_cell(c, row.get(c)) for c in COLUMNS])
+    csv.writer(buf, lineterminator="\n").writerow([_cell(c, row.get(c)) for c in columns])
     return buf.getvalue()
 
 
-def header_line() -> str:
-    return ",".join(COLUMNS) + "\n"
+def header_line(columns: Sequence[str] = COLUMNS) -> str:
+    return ",".join(columns) + "\n"
 
 
 def parse_cell(column: str, text: str) -> Any:
@@ -227,8 +229,9 @@ class ResultsFile:
     done). :meth:`append` writes each row with one ``write`` and fsyncs.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str] = COLUMNS) -> None:
         self.path = Path(path)
+        self.columns = tuple(columns)  # COLUMNS, plus the scenario columns in a sweep with --scenarios
         self.repaired_bytes = 0
         self._fh: Any = None
 
@@ -251,7 +254,7 @@ class ResultsFile:
                 else:
                     keys.add(row_key(row))
         else:
-            self._write(header_line())
+            self._write(header_line(self.columns))
         return keys
 
     def _write(self, text: str) -> None:
@@ -262,7 +265,7 @@ class ResultsFile:
     def append(self, row: dict[str, Any]) -> None:
         if self._fh is None:
             raise BenchError("results file is not open")
-        self._write(format_line(row))
+        self._write(format_line(row, self.columns))
 
     def close(self) -> None:
         if self._fh is not None:
@@ -306,7 +309,8 @@ def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list
     if not lines or lines[0] == "":
         raise BenchError(f"{path}: empty results file (no header line)")
     header = next(csv.reader([lines[0]]))
-    if tuple(header) != COLUMNS:
+    columns = tuple(header)
+    if columns not in (COLUMNS, COLUMNS + robustness.COLUMNS):  # scenario columns are optional
         missing = [c for c in COLUMNS if c not in header]
         extra = [c for c in header if c not in COLUMNS]
         detail = (f"missing {', '.join(missing)}" if missing else "") + \
@@ -320,11 +324,11 @@ def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list
             cells = next(csv.reader([line], strict=True))
         except csv.Error as exc:
             raise BenchError(f"{path}:{lineno}: malformed CSV ({exc})") from None
-        if len(cells) != len(COLUMNS):
-            raise BenchError(f"{path}:{lineno}: expected {len(COLUMNS)} fields, got {len(cells)} "
+        if len(cells) != len(columns):
+            raise BenchError(f"{path}:{lineno}: expected {len(columns)} fields, got {len(cells)} "
                              f"(truncated or corrupt row)")
         row: dict[str, Any] = {}
-        for col, cell in zip(COLUMNS, cells):
+        for col, cell in zip(columns, cells):
             try:
                 row[col] = parse_cell(col, cell)
             except ValueError:
@@ -476,6 +480,7 @@ def result_row(item: BenchItem, task: Task, result: Any, runtime: float, version
                 trace.append((min(runtime, task.time_limit), score.objective))
             if item.bks is not None:
                 row["gap_pct"] = gap_pct(score.objective, item.bks, score.sense)
+        row.update(robustness.row_cells(task.scenarios, item, sol, score))
     row["trace"] = format_trace(trace) if trace else ""
     if item.bks is not None:
         feasible_trace = trace if row["feasible"] else []
@@ -512,7 +517,7 @@ def execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
         return [result_row(it, task, res, float(t), version) for it, res, t in zip(task.items, results, times)]
     rows = []
     for item in task.items:
-        single = Task((item,), task.solver, task.time_limit, task.seed, task.options, task.version)
+        single = replace(task, items=(item,))
         t0 = time.perf_counter()
         try:
             res = solver.solve(item.instance, time_limit=task.time_limit, seed=task.seed)
@@ -676,7 +681,7 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
               timeout_factor: float = 2.0, grace_s: float = 30.0,
               on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None,
               on_warmup: Callable[[dict[str, float]], None] | None = None,
-              retry_failed: bool = False) -> SweepStats:
+              retry_failed: bool = False, scenarios: Any = None) -> SweepStats:
     """Run (or resume) a sweep, appending one row per (instance, solver, time limit, seed) to ``out``.
 
     Parameters
@@ -700,17 +705,23 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
         Run the tasks as Ray remote functions (``"local"`` starts a local Ray).
     retry_failed
         Run again the keys whose row says ``error`` or ``timeout`` (the new row supersedes it).
+    scenarios
+        A :class:`vrp.robustness.ScenarioSetting`: every row also gets the scenario columns
+        (a file is resumed only with the setting it was written with).
     timeout_factor, grace_s
         A task still running after ``timeout_factor * time_limit + grace_s`` seconds
         (per instance of a batch) is killed and recorded as ``timeout``.
     """
     t_start = time.perf_counter()
-    results = ResultsFile(out)
+    robustness.check_results_file(out, scenarios, COLUMNS)
+    results = ResultsFile(out, COLUMNS + (robustness.COLUMNS if scenarios is not None else ()))
     done = results.open(retry_failed=retry_failed)
     stats = SweepStats(repaired_bytes=results.repaired_bytes)
     try:
         tasks = plan(items, solvers, time_limits, seeds, done=done, options=options, supports=supports,
                      versions=versions)
+        if scenarios is not None:
+            tasks = [replace(t, scenarios=scenarios) for t in tasks]
         stats.planned = sum(len(t.items) for t in tasks)
         runnable = sum(len(time_limits) * len(seeds) for s in solvers for it in items if _supported(supports, s, it))
         stats.unsupported = len(items) * len(solvers) * len(time_limits) * len(seeds) - runnable

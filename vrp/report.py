@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vrp import robustness
 from vrp.bench import complete_rows, fmt_time_limit, latest_rows, parse_routes, read_rows
 
 SUMMARY_COLUMNS = ("solver", "group", "time_limit", "runs", "feasible_pct", "mean_gap_pct", "max_gap_pct",
@@ -392,6 +393,10 @@ def plot_all(rows: Sequence[dict[str, Any]], outdir: str | os.PathLike[str],
              plot_performance_profile(rows, out / "performance_profile.png")]
     if loader is not None:
         p = plot_routes(rows, out / "routes.png", loader)
+        if p is not None:
+            paths.append(p)
+    if robustness.has_columns(rows):  # written with vrp bench --scenarios
+        p = robustness.plot(rows, out / "robustness.png")
         if p is not None:
             paths.append(p)
     return paths

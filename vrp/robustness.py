@@ -124,7 +124,10 @@ def row_cells(setting: ScenarioSetting | None, item: Any, solution: Any, score: 
     """The scenario columns of one bench row (nothing without a setting)."""
     if setting is None:
         return {}
-    result = setting.evaluate(item.instance, solution, score, instance_seed(setting.seed, item.name))
+    try:
+        result = setting.evaluate(item.instance, solution, score, instance_seed(setting.seed, item.name))
+    except Exception as exc:  # a failure here must not cost the deterministic row
+        return {"scenarios": setting.spec(), "error": f"scenario evaluation failed: {type(exc).__name__}: {exc}"}
     figures = result.to_dict()
     cells = {col: figures[attr] for col, attr in _SCORE_FIELDS.items()}
     cells["scenarios"] = setting.spec()
@@ -291,7 +294,7 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path |
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     spec = next((r.get("scenarios") for r in runs if r.get("scenarios")), "")
-    fig.suptitle(f"Deterministic vs expected cost per solver ({spec})", fontsize=9)
+    fig.suptitle(f"Deterministic vs expected cost per solver\n{spec}", fontsize=8)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)
