@@ -90,8 +90,10 @@ def test_robustness_summary_table_and_plot(results, tmp_path):
             sum(100 * (r["exp_cost"] / r["objective"] - 1) for r in mine) / 2)
         assert (s["on_time_pct"] is None) == (s["group"] == "generated:cvrp:12")
     md = robustness.to_markdown(summary).splitlines()
-    assert md[0] == ("| solver | instances | limit s | runs | det. gap % | exp. cost | p95 cost | on time % "
-                     "| failures % | degradation % |") and len(md) == 2 + len(summary)
+    assert md[0] == ("| solver | instances | limit s | runs | det. gap % | exp. gap % | exp. cost | p95 cost "
+                     "| on time % | failures % | degradation % |") and len(md) == 2 + len(summary)
+    best = min(r["objective"] for r in rows if r["instance"] == rows[0]["instance"])
+    assert robustness.expected_gap_pct(rows[0]) == pytest.approx(100 * (rows[0]["exp_cost"] / best - 1))
     paths = report.plot_all(rows, tmp_path / "plots")
     png = tmp_path / "plots" / "robustness.png"
     assert png in paths and png.read_bytes().startswith(PNG)
