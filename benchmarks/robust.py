@@ -1,7 +1,7 @@
 """Robustness of every solver under uncertainty (issue 25): deterministic gap against expected
 scenario cost, on-time and route-failure rates at two noise levels, and the degradation.
 
-    python benchmarks/robust.py                         # the default run (about 8 min on one core)
+    python benchmarks/robust.py                         # the default run (327 s here, one worker)
     python benchmarks/robust.py --time-limit 10 --scenarios 2000
     python benchmarks/robust.py --out robust.csv        # keep (and resume) the sweep's rows
 
