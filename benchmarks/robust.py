@@ -19,7 +19,6 @@ any solver found (generated sets); the degradation is expected / deterministic c
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shlex
 import sys
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from meta import load  # noqa: E402  (benchmarks/meta.py: the machine load line)
 
 import solvers  # noqa: E402
 from envs.specs import resolve  # noqa: E402
@@ -43,14 +44,6 @@ ROBUST = {"capacity_slack": "0.1", "tw_slack": "0.02"}
 LEVELS = {"low": "travel=lognormal:0.1 demand=normal:0.1", "high": "travel=lognormal:0.3 demand=normal:0.3"}
 COLUMNS = ("mean_gap_pct", "exp_gap_pct", "on_time_pct", "failure_pct", "degradation_pct")
 HEADERS = ("det. gap %", "exp. gap %", "on time %", "failures %", "degradation %")
-
-
-def load() -> str:
-    try:
-        a, b, c = os.getloadavg()
-        return f"load average {a:.2f} {b:.2f} {c:.2f} on {os.cpu_count()} cores"
-    except OSError:
-        return "load average unknown"
 
 
 def installed(name: str) -> bool:

@@ -245,27 +245,17 @@ def _fmt(col: str, v: Any) -> str:
 
 def render_table(summary: Sequence[dict[str, Any]], title: str | None = None) -> Any:
     """The robustness summary as a rich table."""
-    from rich.table import Table
+    from vrp import report
 
-    table = Table(title=title, caption="means over feasible runs; degradation = expected / deterministic cost - 1")
-    for col in SUMMARY_COLUMNS:
-        table.add_column(HEADERS[col], justify="left" if col in ("solver", "group") else "right", no_wrap=True)
-    prev = None
-    for s in summary:
-        if prev is not None and s["group"] != prev:
-            table.add_section()
-        prev = s["group"]
-        table.add_row(*[_fmt(c, s[c]) for c in SUMMARY_COLUMNS])
-    return table
+    return report.render_table(summary, title, SUMMARY_COLUMNS, HEADERS, _fmt,
+                               caption="means over feasible runs; degradation = expected / deterministic cost - 1")
 
 
 def to_markdown(summary: Sequence[dict[str, Any]]) -> str:
     """The robustness summary as a GitHub markdown table."""
-    lines = ["| " + " | ".join(HEADERS[c] for c in SUMMARY_COLUMNS) + " |",
-             "|" + "|".join("---" if c in ("solver", "group") else "---:" for c in SUMMARY_COLUMNS) + "|"]
-    for s in summary:
-        lines.append("| " + " | ".join(_fmt(c, s[c]) for c in SUMMARY_COLUMNS) + " |")
-    return "\n".join(lines) + "\n"
+    from vrp import report
+
+    return report.to_markdown(summary, SUMMARY_COLUMNS, HEADERS, _fmt)
 
 
 def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path | None:
@@ -274,22 +264,14 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path |
     One point per run, one colour per solver, the solver's mean as a large marker; one
     panel per instance group (up to six). Points above the diagonal lose under noise.
     """
-    from vrp.report import _colors, _figure
+    from vrp.report import group_panels
 
     runs = [r for r in rows if r.get("feasible") and r.get("exp_cost") is not None and r.get("ref_value")
             and (r.get("sense") or "min") == "min"]
     if not runs:
         return None
-    groups = list(dict.fromkeys(r.get("group") or "" for r in runs))
-    panels = groups if len(groups) <= 6 else ["all instances"]
-    solvers = list(dict.fromkeys(r["solver"] for r in runs))
-    colors = _colors(solvers)
-    cols = min(3, len(panels))
-    nrows = math.ceil(len(panels) / cols)
-    fig = _figure(5.0 * cols, 4.4 * nrows)
-    for k, panel in enumerate(panels):
-        ax = fig.add_subplot(nrows, cols, k + 1)
-        mine = [r for r in runs if panel == "all instances" or (r.get("group") or "") == panel]
+    fig, solvers, colors, panels = group_panels(runs, 5.0, 4.4)
+    for ax, panel, mine in panels:
         lo, hi = math.inf, -math.inf
         for s in solvers:
             pts = [(100.0 * (_base(r) / r["ref_value"] - 1.0), expected_gap_pct(r))
@@ -307,7 +289,8 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path |
         ax.set_ylabel("expected scenario cost, % over reference")
         ax.set_title(panel, fontsize=10)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     spec = next((r.get("scenarios") for r in runs if r.get("scenarios")), "")
     fig.suptitle(f"Deterministic vs expected cost per solver\n{spec}", fontsize=8)
     fig.tight_layout()
