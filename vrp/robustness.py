@@ -274,8 +274,8 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path |
     for ax, panel, mine in panels:
         lo, hi = math.inf, -math.inf
         for s in solvers:
-            pts = [(100.0 * (_base(r) / r["ref_value"] - 1.0), expected_gap_pct(r))
-                   for r in mine if r["solver"] == s and _base(r) is not None]
+            pts = [(100.0 * (base / r["ref_value"] - 1.0), gap) for r in mine
+                   if r["solver"] == s and (base := _base(r)) is not None and (gap := expected_gap_pct(r)) is not None]
             if not pts:
                 continue
             xs, ys = [p[0] for p in pts], [p[1] for p in pts]

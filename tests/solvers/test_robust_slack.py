@@ -58,3 +58,11 @@ def test_slack_is_validated(name: str) -> None:
             solvers.get(name, options={"capacity_slack": bad})
     with pytest.raises(SolverError, match="tw_slack"):
         solvers.get(name, options={"tw_slack": "2"})
+
+
+def test_a_label_after_at_names_a_configured_copy() -> None:
+    copy = solvers.get("ga@robust", options={"capacity_slack": "0.1"})
+    assert copy.name == "ga" and copy.params.capacity_slack == 0.1
+    assert solvers.spec("am:50@x").name == "am" and solvers.spec("ortools@plain").name == "ortools"
+    with pytest.raises(SolverError, match="unknown solver"):
+        solvers.get("nosuch@robust")
