@@ -50,6 +50,7 @@ from solvers.scaling import distance_scale, resource_scale, scale_down, scale_up
 from vrp.evaluate import evaluate
 from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer
+from vrp.scenarios import buffered, check_slack
 
 FIRST_SOLUTION = tuple(k for k in routing_enums_pb2.FirstSolutionStrategy.Value.keys() if k != "UNSET")
 METAHEURISTICS = tuple(k for k in routing_enums_pb2.LocalSearchMetaheuristic.Value.keys() if k != "UNSET")
@@ -98,6 +99,11 @@ class OrtoolsParams:
         the clock); None: only the time limit stops.
     log_search
         Let OR-Tools log its search to stderr.
+    capacity_slack, tw_slack
+        Robust planning buffers, fractions in [0, 1): plan with ``capacity x (1 -
+        capacity_slack)`` and with every due time ``tw_slack x horizon`` earlier (horizon
+        = the depot's due minus ready time), see :func:`vrp.scenarios.buffered`. The
+        solution is scored on the real instance; 0 plans on it as it is.
     """
 
     initial: str = "auto"
@@ -110,11 +116,15 @@ class OrtoolsParams:
     min_neighbors: int = 1
     solution_limit: int | None = None
     log_search: bool = False
+    capacity_slack: float = 0.0
+    tw_slack: float = 0.0
 
     def __post_init__(self) -> None:
         self.initial = str(self.initial).lower()
         if self.initial not in INITIAL:
             raise ValueError(f"initial: must be one of {', '.join(INITIAL)}, got {self.initial!r}")
+        check_slack("capacity_slack", self.capacity_slack)
+        check_slack("tw_slack", self.tw_slack)
         self.first_solution_strategy = self.first_solution_strategy.upper()
         if self.first_solution_strategy != "AUTO" and self.first_solution_strategy not in FIRST_SOLUTION:
             raise ValueError(
@@ -210,6 +220,7 @@ class OrtoolsSolver(BaseSolver):
 
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: OrtoolsParams = self.params
+        instance = buffered(instance, p.capacity_slack, p.tw_slack)
         tracer = Tracer(instance.sense, start=start, callback=self.progress)
         margin = max(0.05, 0.01 * time_limit)  # room for translating the answer back
         if p.first_solution_strategy != "AUTO":

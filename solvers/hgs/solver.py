@@ -20,6 +20,7 @@ from solvers.hgs.localsearch import evaluate_routes, local_search, ruin_and_sear
 from solvers.hgs.problem import Problem, build
 from vrp.model import Instance
 from vrp.result import Result, Tracer
+from vrp.scenarios import buffered, check_slack
 from vrp.stop import (
     MaxIterations,
     MaxRuntime,
@@ -80,6 +81,11 @@ class Params:
         Most of the time limit the initial population may take (at least two
         individuals are made): at 1000 nodes its 4 x ``pop_size`` educations from
         random tours took longer than a 10 s limit.
+    capacity_slack, tw_slack
+        Robust planning buffers, fractions in [0, 1): plan with ``capacity x (1 -
+        capacity_slack)`` and with every due time ``tw_slack x horizon`` earlier (horizon
+        = the depot's due minus ready time), see :func:`vrp.scenarios.buffered`. The
+        solution is scored on the real instance; 0 plans on it as it is.
     """
 
     max_iterations: int | None = None
@@ -100,9 +106,13 @@ class Params:
     ruin_swap_star: bool = True
     ruin_best: float = 0.0
     init_share: float = 0.2
+    capacity_slack: float = 0.0
+    tw_slack: float = 0.0
 
     def __post_init__(self) -> None:
         check_iteration_limits(self.max_iterations, self.no_improvement)
+        check_slack("capacity_slack", self.capacity_slack)
+        check_slack("tw_slack", self.tw_slack)
         if self.pop_size < 2:
             raise ValueError(f"pop_size: must be >= 2, got {self.pop_size}")
         if self.generation_size < 1:
@@ -257,7 +267,7 @@ class HGSSolver(BaseSolver):
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: Params = self.params
         tracer = Tracer("min", start=start)
-        prob = build(instance)
+        prob = build(buffered(instance, p.capacity_slack, p.tw_slack))
         search = _Search(prob, p, seed, tracer)
         reserve = min(0.1, 0.02 * time_limit)
         clock = MaxRuntime(max(0.0, time_limit - reserve), start=start)

@@ -8,9 +8,11 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from vrp import robustness
 from vrp.bench.errors import BenchError
 from vrp.bench.metrics import primal_integral
 from vrp.bench.plan import BenchItem, SolverFactory, Task
@@ -120,6 +122,7 @@ def result_row(item: BenchItem, task: Task, result: Any, runtime: float, version
                 trace.append((min(runtime, task.time_limit), score.objective))
             if item.bks is not None:
                 row["gap_pct"] = gap_pct(score.objective, item.bks, score.sense)
+        row.update(robustness.row_cells(task.scenarios, item, sol, score))
     row["trace"] = format_trace(trace) if trace else ""
     if item.bks is not None:
         feasible_trace = trace if row["feasible"] else []
@@ -156,7 +159,7 @@ def execute(task: Task, factory: SolverFactory) -> list[dict[str, Any]]:
         return [result_row(it, task, res, float(t), version) for it, res, t in zip(task.items, results, times)]
     rows = []
     for item in task.items:
-        single = Task((item,), task.solver, task.time_limit, task.seed, task.options, task.version)
+        single = replace(task, items=(item,))
         t0 = time.perf_counter()
         try:
             res = solver.solve(item.instance, time_limit=task.time_limit, seed=task.seed)

@@ -43,6 +43,7 @@ class Task:
     seed: int
     options: tuple[tuple[str, Any], ...] = ()
     version: str = ""  # the solver's library versions, as the caller knows them
+    scenarios: Any = None  # a vrp.robustness.ScenarioSetting: scenario columns in every row
 
     @property
     def keys(self) -> list[tuple[str, str, str, str]]:

@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from vrp import robustness
+
 # Columns, named like the keys of ``vrp solve --json`` where one exists.
 COLUMNS: tuple[str, ...] = (
     "instance", "group", "variant", "n", "solver", "time_limit", "seed",
@@ -18,7 +20,7 @@ COLUMNS: tuple[str, ...] = (
 )
 KEY: tuple[str, ...] = ("instance", "solver", "time_limit", "seed")
 FLOAT_COLUMNS = frozenset({"objective", "cost", "bks", "gap_pct", "bound", "runtime_s", "primal_integral",
-                           "time_limit"})
+                           "time_limit"}) | robustness.FLOAT_COLUMNS
 INT_COLUMNS = frozenset({"n", "seed", "violations", "num_routes", "threads", "batch_size"})
 BOOL_COLUMNS = frozenset({"feasible"})
 ROW_STATUSES = ("optimal", "feasible", "infeasible", "timeout", "error")
@@ -54,14 +56,14 @@ def _cell(column: str, value: Any) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def format_line(row: dict[str, Any]) -> str:
+def format_line(row: dict[str, Any], columns: Sequence[str] = COLUMNS) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_cell(c, row.get(c)) for c in COLUMNS])
+    csv.writer(buf, lineterminator="\n").writerow([_cell(c, row.get(c)) for c in columns])
     return buf.getvalue()
 
 
-def header_line() -> str:
-    return ",".join(COLUMNS) + "\n"
+def header_line(columns: Sequence[str] = COLUMNS) -> str:
+    return ",".join(columns) + "\n"
 
 
 def parse_cell(column: str, text: str) -> Any:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vrp import robustness
 from vrp.bench.errors import BenchError
 from vrp.bench.metrics import primal_integral
 from vrp.bench.rows import (
@@ -30,8 +32,9 @@ class ResultsFile:
     done). :meth:`append` writes each row with one ``write`` and fsyncs.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str] = COLUMNS) -> None:
         self.path = Path(path)
+        self.columns = tuple(columns)  # COLUMNS, plus the scenario columns in a sweep with --scenarios
         self.repaired_bytes = 0
         self._fh: Any = None
 
@@ -54,7 +57,7 @@ class ResultsFile:
                 else:
                     keys.add(row_key(row))
         else:
-            self._write(header_line())
+            self._write(header_line(self.columns))
         return keys
 
     def _write(self, text: str) -> None:
@@ -65,7 +68,7 @@ class ResultsFile:
     def append(self, row: dict[str, Any]) -> None:
         if self._fh is None:
             raise BenchError("results file is not open")
-        self._write(format_line(row))
+        self._write(format_line(row, self.columns))
 
     def close(self) -> None:
         if self._fh is not None:
@@ -109,7 +112,8 @@ def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list
     if not lines or lines[0] == "":
         raise BenchError(f"{path}: empty results file (no header line)")
     header = next(csv.reader([lines[0]]))
-    if tuple(header) != COLUMNS:
+    columns = tuple(header)
+    if columns not in (COLUMNS, COLUMNS + robustness.COLUMNS):  # scenario columns are optional
         missing = [c for c in COLUMNS if c not in header]
         extra = [c for c in header if c not in COLUMNS]
         detail = (f"missing {', '.join(missing)}" if missing else "") + \
@@ -123,11 +127,11 @@ def read_rows(path: str | os.PathLike[str], *, strict_tail: bool = True) -> list
             cells = next(csv.reader([line], strict=True))
         except csv.Error as exc:
             raise BenchError(f"{path}:{lineno}: malformed CSV ({exc})") from None
-        if len(cells) != len(COLUMNS):
-            raise BenchError(f"{path}:{lineno}: expected {len(COLUMNS)} fields, got {len(cells)} "
+        if len(cells) != len(columns):
+            raise BenchError(f"{path}:{lineno}: expected {len(columns)} fields, got {len(cells)} "
                              f"(truncated or corrupt row)")
         row: dict[str, Any] = {}
-        for col, cell in zip(COLUMNS, cells):
+        for col, cell in zip(columns, cells):
             try:
                 row[col] = parse_cell(col, cell)
             except ValueError:

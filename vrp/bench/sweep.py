@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from vrp import robustness
 from vrp.bench.cluster import _run_ray
 from vrp.bench.execute import execute, warm_up
 from vrp.bench.plan import BenchItem, SolverFactory, _supported, plan
 from vrp.bench.pool import _run_pool
+from vrp.bench.rows import COLUMNS
 from vrp.bench.store import ResultsFile
 
 
@@ -40,7 +42,7 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
               timeout_factor: float = 2.0, grace_s: float = 30.0,
               on_row: ProgressFn | None = None, on_plan: Callable[[int, int], None] | None = None,
               on_warmup: Callable[[dict[str, float]], None] | None = None,
-              retry_failed: bool = False) -> SweepStats:
+              retry_failed: bool = False, scenarios: Any = None) -> SweepStats:
     """Run (or resume) a sweep, appending one row per (instance, solver, time limit, seed) to ``out``.
 
     Parameters
@@ -64,17 +66,23 @@ def run_sweep(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: S
         Run the tasks as Ray remote functions (``"local"`` starts a local Ray).
     retry_failed
         Run again the keys whose row says ``error`` or ``timeout`` (the new row supersedes it).
+    scenarios
+        A :class:`vrp.robustness.ScenarioSetting`: every row also gets the scenario columns
+        (a file is resumed only with the setting it was written with).
     timeout_factor, grace_s
         A task still running after ``timeout_factor * time_limit + grace_s`` seconds
         (per instance of a batch) is killed and recorded as ``timeout``.
     """
     t_start = time.perf_counter()
-    results = ResultsFile(out)
+    robustness.check_results_file(out, scenarios, COLUMNS)
+    results = ResultsFile(out, COLUMNS + (robustness.COLUMNS if scenarios is not None else ()))
     done = results.open(retry_failed=retry_failed)
     stats = SweepStats(repaired_bytes=results.repaired_bytes)
     try:
         tasks = plan(items, solvers, time_limits, seeds, done=done, options=options, supports=supports,
                      versions=versions)
+        if scenarios is not None:
+            tasks = [replace(t, scenarios=scenarios) for t in tasks]
         stats.planned = sum(len(t.items) for t in tasks)
         runnable = sum(len(time_limits) * len(seeds) for s in solvers for it in items if _supported(supports, s, it))
         stats.unsupported = len(items) * len(solvers) * len(time_limits) * len(seeds) - runnable
