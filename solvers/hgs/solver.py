@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -484,7 +485,7 @@ def warmup() -> float:
     from envs.generate import generate
 
     t0 = time.perf_counter()
-    small = {"max_iterations": 5, "pop_size": 3, "generation_size": 2, "nb_elite": 1}
+    small: dict[str, Any] = {"max_iterations": 5, "pop_size": 3, "generation_size": 2, "nb_elite": 1}
     for problem in ("cvrp", "vrptw", "hcvrp", "tsp"):
         inst = generate(problem, 8, seed=0)
         HGSSolver(Params(**small)).solve(inst, time_limit=60.0, seed=0)
