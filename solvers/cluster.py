@@ -79,10 +79,9 @@ class ClusterParams:
     max_iterations: int | None = None
 
     def __post_init__(self) -> None:
-        base = str(self.inner).split(":", 1)[0]
-        if base == "cluster":
+        # an unknown name lists the valid ones; a label (cluster@x) names cluster all the same
+        if solver_spec(self.inner).name == "cluster":
             raise ValueError("inner: cluster cannot route its own territories")
-        solver_spec(self.inner)  # an unknown name lists the valid ones
         if self.cluster_size < 2:
             raise ValueError(f"cluster_size: must be >= 2, got {self.cluster_size}")
         if self.routes is not None and self.routes < 1:

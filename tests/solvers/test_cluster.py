@@ -101,6 +101,8 @@ def test_options_are_validated() -> None:
         _cluster(inner="magic")
     with pytest.raises(SolverError, match="cannot route its own"):
         _cluster(inner="cluster")
+    with pytest.raises(SolverError, match="cannot route its own"):
+        _cluster(inner="cluster@copy")
     with pytest.raises(SolverError, match="cluster_size"):
         _cluster(cluster_size=1)
     with pytest.raises(SolverError, match="routes"):
