@@ -3,7 +3,7 @@
 
 Every answer is re-scored by the evaluator; gaps are against ``datasets/BKS.csv``.
 
-    python benchmarks/meta.py                          # every section (about 35 min)
+    python benchmarks/meta.py                          # every section (about 35 min + 55 min large)
     python benchmarks/meta.py --sections tsp,solomon   # a subset
     python benchmarks/meta.py --sections x --limits 10 # X instances at 10 s only
 
@@ -14,6 +14,11 @@ Sections:
               and ch150 at 30 s (target <= 2 %)
   ``solomon`` C101 ... RC201: ga at 60 s (target mean gap <= 3 %)
   ``open``    the X instances with open routes (no BKS): ga, aco, ortools at 30 s
+  ``large``   X-n401-k29, X-n502-k39, X-n1001-k43 and generated CVRP 500 and 1000
+              (uniform, seed 1): ga, pyvrp and cluster at 1, 10 and 60 s
+              (``--large-limits``), seeds 1-3 (``--seeds``); mean gap over the seeds,
+              against the BKS, or (generated) against the best any run found.
+              Targets: ga's mean <= pyvrp's + 0.1 point at 10 and 60 s, <= pyvrp's at 1 s
 
 Solvers run one at a time, one thread each, after an explicit warm-up (numba
 compile) whose seconds are printed; the machine load is printed before and after.
@@ -37,6 +42,7 @@ from vrp.io import read  # noqa: E402
 from vrp.model import Instance  # noqa: E402
 
 X = ["X-n101-k25", "X-n106-k14", "X-n120-k6", "X-n157-k13", "X-n200-k36"]
+LARGE = ["X-n401-k29", "X-n502-k39", "X-n1001-k43", "generated:cvrp:500", "generated:cvrp:1000"]
 TSP = ["kroA100", "ch150", "a280"]
 ACO_TSP = ["kroA100", "ch150"]
 SOLOMON = ["C101", "C201", "R101", "R201", "RC101", "RC201"]
@@ -68,10 +74,10 @@ def warm(names: list[str]) -> None:
             print(f"{time.perf_counter() - t0:.1f} s", flush=True)
 
 
-def solve(solver: str, inst: Instance, limit: float) -> tuple[float | None, float]:
+def solve(solver: str, inst: Instance, limit: float, seed: int = 1) -> tuple[float | None, float]:
     s = solvers.get(solver)
     t0 = time.perf_counter()
-    res = s.solve(inst, time_limit=limit, seed=1)
+    res = s.solve(inst, time_limit=limit, seed=seed)
     wall = time.perf_counter() - t0
     if res.solution is None:
         return None, wall
@@ -122,10 +128,77 @@ def table(title: str, names: list[str], cols: list[str], limit: float, open_rout
     return out
 
 
+def large_instance(name: str) -> tuple[Instance, float | None]:
+    """A shipped file with its BKS, or ``generated:cvrp:N`` (uniform, seed 1, as ``vrp bench`` makes it)."""
+    if name.startswith("generated:"):
+        from envs.generate import generate_many
+
+        _, problem, size = name.split(":")
+        return generate_many(problem, int(size), 1, seed=1)[0], None
+    entry = bks(name)
+    return read(name), (entry.value if entry is not None else None)
+
+
+def large_table(cols: list[str], limits: list[float], seeds: list[int]) -> None:
+    """Every solver, instance, limit and seed, one run at a time; mean gaps over the seeds."""
+    objs: dict[tuple[str, str, float], list[float | None]] = {}
+    walls: dict[tuple[str, float], list[float]] = {}
+    refs: dict[str, float | None] = {}
+    for limit in limits:
+        print(f"\n## large CVRP ({limit:g} s, seeds {','.join(map(str, seeds))}): objective per seed, wall s",
+              flush=True)
+        for name in LARGE:
+            inst, ref = large_instance(name)
+            refs[name] = ref
+            for c in cols:
+                got = []
+                for seed in seeds:
+                    obj, wall = solve(c, inst, limit, seed)
+                    got.append(obj)
+                    walls.setdefault((c, limit), []).append(wall)
+                objs[(name, c, limit)] = got
+                print(f"{name:<20} {c:<8} " + " ".join("-" if o is None else f"{o:10.1f}" for o in got)
+                      + f"  (max wall {max(walls[(c, limit)][-len(seeds):]):.2f})", flush=True)
+        print(f"# {load()}", flush=True)
+    for name in LARGE:  # generated sets: the best objective any run found
+        if refs[name] is None:
+            found = [o for (n, _, _), v in objs.items() if n == name for o in v if o is not None]
+            refs[name] = min(found) if found else None
+    for limit in limits:
+        print(f"\n## large CVRP: mean gap % over {len(seeds)} seeds at {limit:g} s "
+              f"(generated: against the best found by any run)")
+        head = f"{'instance':<20} {'reference':>10}" + "".join(f" | {c:>8}" for c in cols)
+        print(head)
+        print("-" * len(head))
+        means: dict[str, list[float]] = {c: [] for c in cols}
+        for name in LARGE:
+            line = f"{name:<20} {refs[name] or 0:10.1f}"
+            for c in cols:
+                gaps = [gap(o, refs[name]) for o in objs[(name, c, limit)]]
+                ok = [g for g in gaps if g is not None]
+                m = sum(ok) / len(ok) if ok and len(ok) == len(gaps) else None
+                if m is not None:
+                    means[c].append(m)
+                line += f" | {('-' if m is None else format(m, '8.2f')):>8}"
+            print(line)
+        line = f"{'mean':<20} {'':>10}"
+        for c in cols:
+            v = means[c]
+            line += f" | {(format(sum(v) / len(v), '8.2f') if len(v) == len(LARGE) else '-'):>8}"
+        print(line)
+        if "pyvrp" in cols and "ga" in cols:
+            slack = 0.0 if limit <= 1.0 else 0.1
+            met = [n for n, g, p in zip(LARGE, means["ga"], means["pyvrp"]) if g <= p + slack + 1e-12]
+            print(f"ga within pyvrp + {slack:g} point on {len(met)}/{len(LARGE)} instances", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sections", default="x,tsp,solomon,open")
+    ap.add_argument("--sections", default="x,tsp,solomon,open,large")
     ap.add_argument("--limits", default="10,60", help="time limits of the x section")
+    ap.add_argument("--large-limits", default="1,10,60", help="time limits of the large section")
+    ap.add_argument("--seeds", default="1,2,3", help="seeds of the large section")
+    ap.add_argument("--large-solvers", default="ga,pyvrp,cluster", help="solvers of the large section")
     args = ap.parse_args(argv)
     sections = args.sections.split(",")
     print(f"# metaheuristics benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  {platform.processor() or ''}")
@@ -156,6 +229,11 @@ def main(argv: list[str] | None = None) -> None:
         cols = ["ga", "aco", *(["ortools"] if "ortools" in refs else [])]
         table("open CVRP: X instances with open routes (objective, wall s)", X, cols, 30.0, open_routes=True,
               show_gap=False)
+    if "large" in sections:
+        cols = [c for c in args.large_solvers.split(",") if available(c)]
+        warm([c for c in cols if c not in ("ga", "pyvrp")])
+        large_table(cols, [float(v) for v in args.large_limits.split(",")],
+                    [int(v) for v in args.seeds.split(",")])
     print(f"\n# {load()}")
 
 

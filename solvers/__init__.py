@@ -47,10 +47,16 @@ register(SolverSpec(
     requires=("numba",)))
 
 register(SolverSpec(
+    "cluster", ROUTING, "solvers.cluster:ClusterSolver", frozenset({"cvrp", "ocvrp"}),
+    "cluster first, route second: capacity-aware binary k-means territories, each routed by an inner solver "
+    "(inner=ga|nearest|am:50|...), then the HGS local search on the whole",
+    requires=("numba",)))
+
+register(SolverSpec(
     "am", ROUTING, "solvers.neural:AMSolver",
     frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"}),
-    "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:op20, am:mtvrp50 (cvrp/ocvrp/vrptw "
-    "in one), am:50 (the size-50 model of the instance's variant)",
+    "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:op20, am:mtvrp20 (cvrp/ocvrp/vrptw "
+    "in one), am:50 (the size-50 model of the instance's variant); search=ls",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20",)))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),

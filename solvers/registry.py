@@ -2,7 +2,9 @@
 
 ``get("ortools")`` imports OR-Tools only then; an unknown name lists the valid
 ones; a solver whose optional extra is missing says which extra to install.
-Names may carry an argument after a colon: ``am:tsp50``, ``am:runs/x/last.ckpt``.
+Names may carry an argument after a colon: ``am:tsp50``, ``am:runs/x/last.ckpt``, and a
+label after ``@`` that only names a configured copy: ``ga@robust`` is ``ga`` (in ``vrp bench``
+it gets its own rows and its own ``--option ga@robust:capacity_slack=0.1``).
 """
 
 from __future__ import annotations
@@ -57,8 +59,13 @@ def names(family: str = ROUTING) -> list[str]:
     return [s.name for s in specs(family)]
 
 
+def unlabelled(name: str) -> str:
+    """``ga@robust`` -> ``ga``: the solver a labelled name runs."""
+    return name.split("@", 1)[0]
+
+
 def spec(name: str, family: str = ROUTING) -> SolverSpec:
-    base = name.split(":", 1)[0]
+    base = unlabelled(name).split(":", 1)[0]
     found = _SPECS.get((family, base))
     if found is None:
         valid = ", ".join(s.name + (":<checkpoint>" if s.takes_argument else "") for s in specs(family))
@@ -72,6 +79,7 @@ def get(name: str, family: str = ROUTING, options: dict[str, Any] | None = None)
     Options given as strings (from the CLI) are converted to the types of the
     solver's parameter dataclass; unknown keys are an error naming the valid ones.
     """
+    name = unlabelled(name)
     s = spec(name, family)
     arg = name.split(":", 1)[1] if ":" in name else None
     if s.takes_argument and not arg:

@@ -15,7 +15,9 @@ from typing import Any
 BENCH_EXAMPLE = """example:
   vrp bench --instances tsplib cvrplib-x generated:cvrp:50:100:seed=1 --max-n 200 \\
       --solvers nearest,savings,ortools,ga --time-limits 1,10 --seeds 1,2 --out results.csv --workers 2
-  (run the same command again to resume; then: vrp report results.csv)"""
+  (run the same command again to resume; then: vrp report results.csv)
+  vrp bench --instances solomon --solvers ortools,ga,ga@robust --option ga@robust:capacity_slack=0.1 \\
+      --scenarios 1000 --noise travel=lognormal:0.2 --noise demand=poisson --scenario-seed 1 --out robust.csv"""
 
 REPORT_EXAMPLE = """example:
   vrp report results.csv                       # table on the terminal, plots in results-plots/
@@ -61,6 +63,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true",
                         help="run again the runs recorded as error or timeout (the new row supersedes the old)")
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary table")
+    from vrp.robustness import add_arguments as add_scenario_arguments
+
+    add_scenario_arguments(parser, "--scenario-seed")
 
 
 def _parse_options(items: list[str], solvers: list[str]) -> dict[str, dict[str, str]]:
@@ -136,6 +141,7 @@ def run_bench(args: argparse.Namespace) -> int:
     """Handler of ``vrp bench``: resolve specs and solvers, run or resume the sweep, print a summary."""
     from vrp.bench import BenchError, run_sweep
     from vrp.result import SolverError
+    from vrp.robustness import check_items, setting_from_args
 
     try:
         solver_names = _csv_list(args.solvers, str, "--solvers")
@@ -153,7 +159,10 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.workers < 0:
             raise BenchError(f"--workers: must be >= 0, got {args.workers}")
         options = _parse_options(args.option, solver_names)
+        scenarios = setting_from_args(args, "--scenario-seed")
         items = resolve(args.instances, max_n=args.max_n)
+        if scenarios is not None:
+            check_items(scenarios, items)
         supports = supported_variants(solver_names, sorted({it.family for it in items}), options)
         progress = _Progress(quiet=args.quiet)
         stats = run_sweep(items, solver_names, time_limits, seeds, args.out, factory=solvers.get,
@@ -161,7 +170,7 @@ def run_bench(args: argparse.Namespace) -> int:
                           versions=_versions(solver_names, sorted({it.family for it in items})),
                           timeout_factor=args.timeout_factor, grace_s=args.grace,
                           on_row=progress.row, on_plan=progress.plan, on_warmup=progress.warmup,
-                          retry_failed=args.retry_failed)
+                          retry_failed=args.retry_failed, scenarios=scenarios)
         progress.close()
     except (BenchError, SolverError, OSError, ValueError) as exc:
         print(f"vrp bench: error: {exc}", file=sys.stderr)
@@ -237,6 +246,21 @@ def _print_summary(path: str) -> None:
     rows = report.load(path)
     if rows:
         _print(report.render_table(report.summarise(rows), title=str(path), columns=report.COMPACT_COLUMNS))
+        _print_robustness(rows, markdown=False)
+
+
+def _print_robustness(rows: list[dict[str, Any]], markdown: bool) -> None:
+    """The robustness table, when the results file has scenario columns."""
+    from vrp import robustness
+
+    if not robustness.has_columns(rows):
+        return
+    summary = robustness.summarise(rows)
+    if markdown:
+        sys.stdout.write("\n" + robustness.to_markdown(summary))
+    else:
+        _print(robustness.render_table(summary, title="robustness: " + next(
+            (r["scenarios"] for r in rows if r.get("scenarios")), "")))
 
 
 def _console() -> Any:
@@ -292,6 +316,8 @@ def run_report(args: argparse.Namespace) -> int:
             sys.stdout.write(report.to_markdown(summary))
         elif args.csv != "-":
             _print_table(summary, str(args.results))
+        if not args.headline and args.csv != "-":
+            _print_robustness(rows, markdown=args.markdown)
         if args.csv:
             text = report.to_csv(summary)
             if args.csv == "-":

@@ -125,7 +125,7 @@ def _summary(instance: Any, score: Any, result: Any, solver: str, bks: Any, seed
     }
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: dict[str, Any], extra: list[tuple[str, str]] | None = None) -> None:
     rows = [("instance", summary["instance"]), ("variant", f"{summary['variant']} (n={summary['n']})")]
     if summary.get("solver"):
         rows.append(("solver", summary["solver"]))
@@ -146,6 +146,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         rows.append(("bound", _fmt(summary["bound"])))
     if summary.get("runtime_s") is not None:
         rows.append(("runtime", f"{summary['runtime_s']:.2f} s"))
+    rows += extra or []
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -300,6 +301,8 @@ def _network_lines(summary: dict[str, Any]) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     if _is_network(args.instance):
+        if args.scenarios is not None or args.noise:
+            raise UsageError("--scenarios and --noise are for routing instances, not flow networks")
         from vrp import network
 
         problem = network.read_problem(args.instance)
@@ -309,10 +312,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK if summary.get("feasible", True) else EXIT_FAIL
     from vrp import io
     from vrp.evaluate import evaluate
+    from vrp.robustness import setting_from_args
 
+    setting = setting_from_args(args)
     instance = _read_instance(args)
     solution = io.read_solution(args.solution, instance)
     score = evaluate(instance, solution)
+    robust = setting.evaluate(instance, solution, score) if setting is not None else None
 
     class _Stub:
         runtime = status = bound = threads = None
@@ -323,11 +329,37 @@ def cmd_check(args: argparse.Namespace) -> int:
     summary = _summary(instance, score, stub, "", _reference(instance, args), None, None)
     for k in ("runtime_s", "status", "bound", "seed", "time_limit", "threads"):
         summary.pop(k, None)
+    if robust is not None:
+        summary["scenarios"] = robust.to_dict()
     if args.json:
         print(json.dumps(summary))
     else:
-        _print_summary(summary)
+        _print_summary(summary, _scenario_lines(robust) if robust is not None else None)
     return EXIT_OK if score.feasible else EXIT_FAIL
+
+
+def _scenario_lines(robust: Any) -> list[tuple[str, str]]:
+    """The scenario figures of ``vrp check --scenarios`` for a person: mean ± standard error."""
+    def pm(mean: float | None, se: float | None, scale: float = 1.0, unit: str = "") -> str:
+        if mean is None:
+            return "-"
+        text = f"{_fmt(mean * scale)}{unit}"
+        return text if se is None or math.isnan(se) else f"{text} ± {_fmt(se * scale)}{unit}"
+
+    r = robust
+    rows = [("scenarios", f"{r.scenarios} (seed {r.seed}): {r.noise.spec()}"),
+            ("expected cost", f"{pm(r.cost, r.cost_se)} ({r.degradation_pct:+.2f} % over {_fmt(r.base)})"),
+            ("  recourse", pm(r.recourse, r.recourse_se)),
+            ("  lateness", f"{pm(r.lateness, r.lateness_se)} time units x penalty {r.lateness_penalty:g} "
+                           f"= {_fmt(r.lateness_cost)}"),
+            ("cost p95", pm(r.cost_p95, r.cost_p95_se))]
+    if r.on_time_rate is not None:
+        rows.append(("on time", pm(r.on_time_rate, r.on_time_rate_se, 100.0, " %")))
+    if r.failure_rate is not None:
+        rows.append(("route failures", pm(r.failure_rate, r.failure_rate_se, 100.0, " %")))
+    rows.append(("duration", f"{pm(r.duration, r.duration_se)} (deterministic {_fmt(r.duration_deterministic)}, "
+                             f"p95 {_fmt(r.duration_p95)})"))
+    return rows
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -443,7 +475,8 @@ EXAMPLES = {
              "  vrp solve X-n101-k25 --solver ga --time-limit 30 --option population_size=40\n"
              "  vrp solve customers.csv --capacity 100 --matrix dist.csv --solver ortools",
     "check": "examples:\n  vrp check datasets/cvrplib/X-n101-k25.vrp sol.sol\n"
-             "  vrp check berlin52 datasets/tsplib/berlin52.opt.tour --json",
+             "  vrp check berlin52 datasets/tsplib/berlin52.opt.tour --json\n"
+             "  vrp check C101 sol.sol --scenarios 1000 --noise travel=lognormal:0.2 --noise demand=poisson --seed 1",
     "info": "examples:\n  vrp info X-n101-k25\n  vrp info --list",
     "solvers": "example:\n  vrp solvers",
     "generate": "examples:\n  vrp generate --problem cvrp --size 50 --count 100 --distribution clustered --seed 1 --out DIR\n"
@@ -488,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("solution")
     p.add_argument("--json", action="store_true")
     _instance_args(p)
+    from vrp.robustness import add_arguments as add_scenario_arguments
+
+    add_scenario_arguments(p)
     p.set_defaults(func=cmd_check)
 
     p = _sub(subs, "info", "Describe an instance: variant, size, capacity, fleet, BKS.")
@@ -553,8 +589,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from vrp.io import FormatError
     from vrp.model import InstanceError
     from vrp.result import SolverError
+    from vrp.scenarios import NoiseError
 
-    errs: list[type[BaseException]] = [UsageError, FormatError, InstanceError, SolverError, DataError]
+    errs: list[type[BaseException]] = [UsageError, FormatError, InstanceError, SolverError, DataError, NoiseError]
     try:
         from vrp.network import NetworkError  # type: ignore[attr-defined]
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vrp import robustness
 from vrp.bench import complete_rows, fmt_time_limit, latest_rows, parse_routes, read_rows
 
 SUMMARY_COLUMNS = ("solver", "group", "time_limit", "runs", "feasible_pct", "mean_gap_pct", "max_gap_pct",
@@ -92,32 +93,40 @@ COMPACT_COLUMNS = ("solver", "group", "time_limit", "runs", "feasible_pct", "mea
                    "errors", "timeouts")
 
 
+TEXT_COLUMNS = frozenset({"solver", "group", "ref"})  # left-aligned
+
+
 def render_table(summary: Sequence[dict[str, Any]], title: str | None = None,
-                 columns: Sequence[str] = SUMMARY_COLUMNS) -> Any:
-    """A rich :class:`~rich.table.Table` of the summary (``COMPACT_COLUMNS`` for narrow terminals)."""
+                 columns: Sequence[str] = SUMMARY_COLUMNS, headers: dict[str, str] | None = None,
+                 fmt: Callable[[str, Any], str] = _fmt, caption: str | None = None) -> Any:
+    """A rich :class:`~rich.table.Table` of the summary (``COMPACT_COLUMNS`` for narrow terminals).
+
+    ``headers`` and ``fmt`` name and format the columns of another summary of the same
+    shape (the robustness table of :mod:`vrp.robustness`).
+    """
     from rich.table import Table
 
-    table = Table(title=title)
-    names = SHORT_HEADERS if tuple(columns) == COMPACT_COLUMNS else HEADERS
+    table = Table(title=title, caption=caption)
+    names = headers or (SHORT_HEADERS if tuple(columns) == COMPACT_COLUMNS else HEADERS)
     for col in columns:
-        text = col in ("solver", "group", "ref")
-        table.add_column(names[col], justify="left" if text else "right", no_wrap=True)
+        table.add_column(names[col], justify="left" if col in TEXT_COLUMNS else "right", no_wrap=True)
     prev_group = None
     for s in summary:
         if prev_group is not None and s["group"] != prev_group:
             table.add_section()
         prev_group = s["group"]
-        table.add_row(*[_fmt(c, s[c]) for c in columns])
+        table.add_row(*[fmt(c, s[c]) for c in columns])
     return table
 
 
-def to_markdown(summary: Sequence[dict[str, Any]], columns: Sequence[str] = SUMMARY_COLUMNS) -> str:
-    """The summary as a GitHub markdown table."""
-    right = [c not in ("solver", "group", "ref") for c in columns]
-    lines = ["| " + " | ".join(HEADERS[c] for c in columns) + " |",
-             "|" + "|".join("---:" if r else "---" for r in right) + "|"]
+def to_markdown(summary: Sequence[dict[str, Any]], columns: Sequence[str] = SUMMARY_COLUMNS,
+                headers: dict[str, str] | None = None, fmt: Callable[[str, Any], str] = _fmt) -> str:
+    """The summary as a GitHub markdown table (``headers``, ``fmt``: as :func:`render_table`)."""
+    names = headers or HEADERS
+    lines = ["| " + " | ".join(names[c] for c in columns) + " |",
+             "|" + "|".join("---" if c in TEXT_COLUMNS else "---:" for c in columns) + "|"]
     for s in summary:
-        lines.append("| " + " | ".join(_fmt(c, s[c]) for c in columns) + " |")
+        lines.append("| " + " | ".join(fmt(c, s[c]) for c in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -209,6 +218,25 @@ def _colors(solvers: Sequence[str]) -> dict[str, Any]:
     return {s: cmap(i % 10) for i, s in enumerate(solvers)}
 
 
+def group_panels(rows: Sequence[dict[str, Any]], width: float, height: float) -> tuple[Any, list[str], dict[str, Any], list[tuple[Any, str, list[dict[str, Any]]]]]:
+    """A figure with one panel per instance group (up to six, three a line; otherwise one pooled panel).
+
+    Returns the figure, the solvers in order of appearance, a colour per solver, and per
+    panel its axes, its title and its rows.
+    """
+    groups = list(dict.fromkeys(r.get("group") or "" for r in rows))
+    titles = groups if 1 < len(groups) <= 6 else ["all instances"]
+    solvers = list(dict.fromkeys(r["solver"] for r in rows))
+    cols = min(3, len(titles))
+    nrows = math.ceil(len(titles) / cols)
+    fig = _figure(width * cols, height * nrows)
+    panels = []
+    for k, title in enumerate(titles):
+        mine = [r for r in rows if title == "all instances" or (r.get("group") or "") == title]
+        panels.append((fig.add_subplot(nrows, cols, k + 1), title, mine))
+    return fig, solvers, _colors(solvers), panels
+
+
 def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
     """Mean gap against mean runtime per solver, one point per time limit (log time axis).
 
@@ -217,16 +245,8 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
     """
     from matplotlib.ticker import NullFormatter
 
-    groups = list(dict.fromkeys(r.get("group") or "" for r in rows))
-    panels = groups if 1 < len(groups) <= 6 else ["all instances"]
-    solvers = list(dict.fromkeys(r["solver"] for r in rows))
-    colors = _colors(solvers)
-    cols = min(3, len(panels))
-    nrows = math.ceil(len(panels) / cols)
-    fig = _figure(5.2 * cols, 4.0 * nrows)
-    for k, panel in enumerate(panels):
-        ax = fig.add_subplot(nrows, cols, k + 1)
-        mine = [r for r in rows if panel == "all instances" or (r.get("group") or "") == panel]
+    fig, solvers, colors, panels = group_panels(rows, 5.2, 4.0)
+    for ax, panel, mine in panels:
         summary = summarise([dict(r, group="") for r in mine])
         for r in mine:
             if r.get("feasible") and r.get("gap_pct") is not None and r.get("runtime_s"):
@@ -253,7 +273,7 @@ def plot_gap_vs_runtime(rows: Sequence[dict[str, Any]], path: str | os.PathLike[
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=colors[s], marker="o", label=s) for s in solvers]
-    if handles and len(panels) % cols:
+    if handles and len(panels) % min(3, len(panels)):
         fig.legend(handles=handles, loc="lower right", fontsize=8)  # in the empty panel slot
     elif handles:
         fig.axes[0].legend(handles=handles, fontsize=7)  # every solver, also those absent from panel 1
@@ -392,6 +412,10 @@ def plot_all(rows: Sequence[dict[str, Any]], outdir: str | os.PathLike[str],
              plot_performance_profile(rows, out / "performance_profile.png")]
     if loader is not None:
         p = plot_routes(rows, out / "routes.png", loader)
+        if p is not None:
+            paths.append(p)
+    if robustness.has_columns(rows):  # written with vrp bench --scenarios
+        p = robustness.plot(rows, out / "robustness.png")
         if p is not None:
             paths.append(p)
     return paths

@@ -31,7 +31,8 @@ def polish(instance: Instance, solution: Solution, seed: int, granular: int = 20
     big = 100.0 * float(prob.D.max())
     pc, ptw = big / qmin, big  # per unit of excess load / of time warp
     out = local_search(nodes, starts, prob.caps, prob.hetero, pc, ptw, prob.D, prob.dem, prob.ready, prob.due,
-                       prob.serv, prob.has_tw, prob.neighbours(granular), 3, K.new_state(seed), True)
+                       prob.serv, prob.has_tw, prob.neighbours(granular), 3, K.new_state(seed), True,
+                       prob.angle)
     cand = prob.to_solution(out[0], out[1])
     new = evaluate(instance, cand)
     return cand if new.feasible and new.objective < old.objective - EPS else solution

@@ -52,7 +52,15 @@ class Problem:
             prox = np.minimum(g, g.T)
         prox[:, 0] = np.inf
         np.fill_diagonal(prox, np.inf)
-        out = np.argsort(prox, axis=1, kind="stable")[:, :k].astype(np.int64)
+        # The first k of a stable argsort of each row (by distance, ties by index), without
+        # sorting whole rows (0.12 s at 1000 nodes): the entries up to each row's k-th
+        # smallest value, ties included, sorted by (row, distance, index).
+        part = np.argpartition(prox, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(prox, part, axis=1).max(axis=1)
+        rows, cols = np.nonzero(prox <= kth[:, None])
+        order = np.lexsort((cols, prox[rows, cols], rows))
+        first = np.searchsorted(rows[order], np.arange(n))
+        out = cols[order][first[:, None] + np.arange(k)[None, :]].astype(np.int64)
         out[0, :] = np.arange(1, k + 1)
         return np.ascontiguousarray(out)
 

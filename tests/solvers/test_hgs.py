@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import solvers
 from envs.generate import generate
 from solvers.hgs import kernels as K
-from solvers.hgs.localsearch import local_search
+from solvers.hgs.localsearch import local_search, ruin_and_search
 from solvers.hgs.problem import Problem, build
 from vrp.evaluate import evaluate
 from vrp.model import Instance, Solution
@@ -135,6 +135,29 @@ def test_move_deltas_match_the_evaluator(variant: str, seed: int, size: int, pc:
     assert dist == pytest.approx(evaluate(inst, sol).cost, rel=1e-9, abs=1e-6)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variant=st.sampled_from(VARIANTS), seed=st.integers(0, 10_000), size=st.integers(5, 25),
+       pc=st.floats(0.0, 50.0), ptw=st.floats(0.0, 50.0), removed=st.integers(1, 8))
+def test_ruin_and_search_deltas_match_the_evaluator(variant: str, seed: int, size: int, pc: float, ptw: float,
+                                                    removed: int) -> None:
+    """After ruin and recreate, the restricted search's predicted cost is the evaluator's."""
+    inst = generate(variant, size, seed=seed, distribution="mixed")
+    prob = build(inst)
+    rng = np.random.default_rng(seed)
+    nodes = (rng.permutation(prob.n - 1) + 1).astype(np.int64)
+    m = prob.caps.size
+    cuts = np.sort(rng.integers(0, nodes.size + 1, m - 1))
+    starts = np.concatenate(([0], cuts, [nodes.size])).astype(np.int64)
+    remove = rng.choice(np.arange(1, prob.n), size=min(removed, prob.n - 1), replace=False).astype(np.int64)
+    out = ruin_and_search(nodes, starts, prob.caps, prob.hetero, pc, ptw, prob.D, prob.dem, prob.ready, prob.due,
+                          prob.serv, prob.has_tw, prob.neighbours(8), 3, K.new_state(seed), remove)
+    o_nodes, o_starts, dist, excess, warp, total, predicted = out
+    assert sorted(o_nodes.tolist()) == list(range(1, prob.n))
+    after = _split_cost(prob, o_nodes, o_starts, pc, ptw)
+    assert after == pytest.approx(predicted, rel=1e-9, abs=1e-6)
+    assert after == pytest.approx(total, rel=1e-9, abs=1e-6)
+
+
 def test_ox_crossover_is_a_permutation_keeping_a_slice() -> None:
     state = K.new_state(3)
     rng = np.random.default_rng(3)
@@ -170,10 +193,47 @@ def test_params_are_validated() -> None:
     with pytest.raises(SolverError, match="max_segment"):
         solvers.get("ga", options={"max_segment": "4"})
     with pytest.raises(SolverError, match="unknown option"):
-        solvers.get("ga", options={"mutation": "0.1"})
+        solvers.get("ga", options={"colour": "red"})
+    with pytest.raises(SolverError, match="mutation"):
+        solvers.get("ga", options={"mutation": "1.5"})
+    with pytest.raises(SolverError, match="ruin_min"):
+        solvers.get("ga", options={"ruin_min": "30", "ruin_max": "20"})
+    with pytest.raises(SolverError, match="init_share"):
+        solvers.get("ga", options={"init_share": "0"})
+    with pytest.raises(SolverError, match="ruin_best"):
+        solvers.get("ga", options={"ruin_best": "1.5"})
+    assert solvers.get("ga", options={"mutation": "0.5"}).params.mutation == 0.5
 
 
 def test_iteration_limit_is_exact() -> None:
     inst = generate("cvrp", 15, seed=1)
     r = solvers.get("ga", options={"max_iterations": 12}).solve(inst, time_limit=60, seed=1)
     assert r.info["iterations"] == 12
+
+
+def test_large_instances_mutate_and_stay_deterministic() -> None:
+    """Above ``mutation_from`` customers most offspring are ruin-and-recreate mutations; an
+    iteration limit still gives the same solution (the initial population is then not timed)."""
+    inst = generate("cvrp", 60, seed=12)
+    opts = {"mutation_from": 30, "max_iterations": 40, "pop_size": 5, "generation_size": 5}
+    a = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=4)
+    b = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=4)
+    assert a.info["mutation"] == 0.9 and a.info["initial_population"] == 20
+    assert a.solution.routes == b.solution.routes
+    assert evaluate(inst, a.solution).feasible
+    small = solvers.get("ga", options={"max_iterations": 5}).solve(inst, time_limit=60.0, seed=4)
+    assert small.info["mutation"] == 0.0  # 60 customers: below the default threshold
+    # ruin_best=0 draws no random number: the same search as without the option
+    c = solvers.get("ga", options={**opts, "ruin_best": 0.0}).solve(inst, time_limit=60.0, seed=4)
+    assert c.solution.routes == a.solution.routes
+    for extra in ({"ruin_best": 0.5}, {"ruin_swap_star": False}):
+        d = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
+        e = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
+        assert d.solution.routes == e.solution.routes and evaluate(inst, d.solution).feasible
+
+
+def test_the_initial_population_takes_a_share_of_the_time() -> None:
+    inst = generate("cvrp", 400, seed=13)
+    res = solvers.get("ga", options={"init_share": 0.05}).solve(inst, time_limit=1.0, seed=1)
+    assert 2 <= res.info["initial_population"] < 100
+    assert res.info["iterations"] > 0 and evaluate(inst, res.solution).feasible

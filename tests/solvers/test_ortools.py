@@ -111,3 +111,63 @@ def test_unreachable_time_window_gives_no_solution() -> None:
                     time_windows=tw, service_times=np.zeros(3))
     res = _ortools().solve(inst, time_limit=1.0)
     assert res.solution is None and res.status in ("infeasible", "timeout")
+
+
+def test_initial_option_is_validated() -> None:
+    assert _ortools().params.initial == "auto"
+    assert _ortools(initial="Savings").params.initial == "savings"
+    with pytest.raises(SolverError, match="initial"):
+        _ortools(initial="sweep")
+    with pytest.raises(SolverError, match="give one of them"):
+        _ortools(initial="nearest", first_solution_strategy="savings")
+    # naming a strategy alone means: OR-Tools builds the first solution
+    s = _ortools(first_solution_strategy="savings")
+    from solvers.ortools_routing import initial_solver
+
+    assert initial_solver("cvrp", s.params) is None
+    assert initial_solver("cvrp", _ortools().params) == "savings"
+    assert initial_solver("tsp", _ortools().params) == "nearest"  # no savings for tsp
+    assert initial_solver("tsp", _ortools(initial="savings").params) == "nearest"
+    assert initial_solver("cvrp", _ortools(initial="none").params) is None
+
+
+@pytest.mark.parametrize("variant", PROBLEMS)
+def test_never_worse_than_the_construction_it_starts_from(variant: str) -> None:
+    inst = generate(variant, 40, seed=8)
+    for initial in ("auto", "nearest"):
+        res = _ortools(initial=initial).solve(inst, time_limit=0.5, seed=0)
+        construction = "savings" if initial == "auto" and variant in ("cvrp", "ocvrp", "hcvrp", "vrptw") else "nearest"
+        assert res.info["initial"] == construction
+        built = evaluate(inst, solvers.get(construction).solve(inst, time_limit=5).solution)
+        score = evaluate(inst, res.solution)
+        assert score.feasible
+        if inst.sense == "min":
+            assert score.objective <= built.objective + 1e-9
+        else:
+            assert score.objective >= built.objective - 1e-9
+        assert res.trace[0][1] == pytest.approx(built.objective)  # the trace starts at the construction
+
+
+def test_the_fleet_is_at_least_the_initial_routes() -> None:
+    inst = generate("cvrp", 30, seed=9)
+    nearest = solvers.get("nearest").solve(inst, time_limit=5).solution
+    # one vehicle asked for, but the initial solution needs more: the fleet follows it
+    res = _ortools(initial="nearest", num_vehicles=1).solve(inst, time_limit=0.5)
+    assert res.info["num_vehicles"] >= len(nearest.routes)
+    assert res.info["first_solution_strategy"] == "initial"
+    assert evaluate(inst, res.solution).feasible
+
+
+def test_a_construction_the_model_rejects_falls_back_to_ortools(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solvers.ortools_routing as ort
+    from vrp.model import Solution
+
+    base = generate("cvrp", 12, seed=10)
+    inst = Instance(name="limited", coords=base.coords, distances=None, demands=base.demands,
+                    capacity=base.capacity, num_vehicles=6)
+    # A start with one route per customer: more routes than the fleet allows
+    monkeypatch.setattr(ort, "construct", lambda i, name, seed: Solution([[int(v)] for v in i.customers]))
+    res = _ortools().solve(inst, time_limit=1.0)
+    assert res.info["initial_rejected"] and res.info["first_solution_strategy"] == "PATH_CHEAPEST_ARC"
+    score = evaluate(inst, res.solution)
+    assert score.feasible and score.num_routes <= 6

@@ -168,3 +168,45 @@ def test_help_is_light() -> None:
 def test_every_subcommand_has_help_with_example(sub: str) -> None:
     r = vrp(sub, "--help")
     assert r.returncode == 0 and "example" in r.stdout.lower()
+
+
+def test_check_with_scenarios(tmp_path: Path) -> None:
+    sol = tmp_path / "c101.sol"
+    assert vrp("solve", "C101", "--solver", "savings", "--out", str(sol)).returncode == 0
+    args = ["check", "C101", str(sol), "--scenarios", "300", "--noise", "travel=lognormal:0.2",
+            "--noise", "demand=poisson", "--seed", "1"]
+    r = vrp(*args, "--json")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    sc = obj["scenarios"]
+    assert sc["scenarios"] == 300 and sc["seed"] == 1 and sc["noise"] == "travel=lognormal:0.2 demand=poisson"
+    assert sc["base"] == obj["objective"] and sc["cost"] >= sc["base"] and 0 < sc["cost_se"] < 10
+    assert 0.5 < sc["on_time_rate"] <= 1 and 0 < sc["failure_rate"] < 1 and sc["lateness_penalty"] == 0
+    assert vrp(*args, "--json").stdout == r.stdout  # same seed, same figures
+    text = vrp(*args).stdout
+    for label in ("expected cost", "recourse", "lateness", "cost p95", "on time", "route failures", "duration"):
+        assert label in text
+    plain = json.loads(vrp("check", "C101", str(sol), "--json", "--scenarios", "5").stdout)["scenarios"]
+    assert plain["cost"] == obj["objective"] and plain["noise"] == "none"  # no noise: the evaluator's cost
+
+
+@pytest.mark.parametrize(("extra", "expect"), [
+    (["--scenarios", "0"], "--scenarios: must be a positive integer"),
+    (["--scenarios", "10", "--noise", "travel=lognormal:-0.2"], "travel_cv: must be a number >= 0, got -0.2"),
+    (["--scenarios", "10", "--noise", "travel=gamma:0.2"], "unknown travel noise 'gamma'"),
+    (["--scenarios", "10", "--noise", "rain=1"], "expected KIND=VALUE"),
+    (["--noise", "demand=poisson"], "--noise needs --scenarios"),
+    (["--scenarios", "10", "--lateness-penalty", "-1"], "--lateness-penalty"),
+    (["--scenarios", "10", "--noise", "demand=poisson", "--tsp"], "variant tsp has no demands"),
+])
+def test_bad_scenario_requests_are_one_line_exit_2(extra: list[str], expect: str) -> None:
+    if "--tsp" in extra:
+        extra.remove("--tsp")
+        args = ["check", "berlin52", str(data.reference_solution("berlin52"))]
+    else:
+        args = ["check", X101, str(data.reference_solution("X-n101-k25"))]
+    r = vrp(*args, *extra)
+    assert r.returncode == 2, (extra, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert expect in lines[0], lines[0]
