@@ -57,8 +57,11 @@ def test_shipped_checkpoint(path: Path) -> None:
         insts = generate_many(variant, int(blob["size"]), 100, seed=77)
         neural = solver.solve_batch(insts, time_limit=60, seed=0)
         assert all(r.solution is not None and evaluate(i, r.solution).feasible for i, r in zip(insts, neural))
-        again = solvers.get(f"{model}:{rest}").solve_batch(insts[:10], time_limit=60, seed=0)
-        assert [r.solution.routes for r in again] == [r.solution.routes for r in neural[:10]]
+        # MatNet draws its one-hot column embeddings at random for the whole batch (seeded): the
+        # same batch gives the same routes, a different batch composition may not
+        k = len(insts) if model == "matnet" else 10
+        again = solvers.get(f"{model}:{rest}").solve_batch(insts[:k], time_limit=60, seed=0)
+        assert [r.solution.routes for r in again] == [r.solution.routes for r in neural[:k]]
         ours = sum(evaluate(i, r.solution).objective for i, r in zip(insts, neural))
         theirs = sum(evaluate(i, near.solve(i, time_limit=10).solution).objective for i in insts)
         better = ours > theirs if insts[0].sense == "max" else ours < theirs
