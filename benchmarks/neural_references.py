@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     path = reference_path(args.problem, args.size, args.split)
     path.parent.mkdir(parents=True, exist_ok=True)
     done = set(read_references(path))
+    if path.exists():  # an instance dropped before is not tried again (nor listed twice)
+        done |= {line.split()[2].rstrip(":") for line in path.read_text().splitlines() if line.startswith("# dropped ")}
     new = not path.exists()
     command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     if args.solver == "ilp" and not args.time:
