@@ -65,7 +65,7 @@ register(SolverSpec(
 register(SolverSpec(
     "matnet", ROUTING, "solvers.neural:MatNetSolver", frozenset({"atsp", "tsp"}),
     "MatNet (rl4co, on the distance matrix alone; tsp given as a matrix too): matnet:atsp20, matnet:20",
-    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("matnet:20",)))
 
 register(SolverSpec(
     "ilp", NETWORK, "solvers.network.ilp:NetworkILP", frozenset({"flows"}),

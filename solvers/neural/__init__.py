@@ -248,6 +248,12 @@ class _NeuralSolver(BaseSolver):
                                               else float("inf") for i in part])
                         rewards, actions = decode(policy, env, adapter, td, mode, p.samples, p.augment, p.chunk,
                                                   deadline, fleet=fleet, customers=first.num_customers)
+                        stuck = [b for b, r in enumerate(rewards.tolist()) if r <= -FORBIDDEN / 2]
+                        if stuck and mode != "sampling":  # no allowed plan: sample more before giving up
+                            r2, a2 = decode(policy, env, adapter, td[stuck], "sampling", p.samples, p.augment,
+                                            p.chunk, deadline, fleet=fleet[stuck], customers=first.num_customers)
+                            for j, b in enumerate(stuck):
+                                rewards[b], actions[b] = r2[j], a2[j]
                         for inst, r, a, norm in zip(part, rewards.tolist(), actions, norms):
                             acts = [int(x) for x in a.reshape(-1).tolist()]
                             sols.append(None if r <= -FORBIDDEN / 2 else adapter.to_solution(inst, acts, norm))
