@@ -91,6 +91,9 @@ def test_mismatch_is_a_clear_error(tmp_path) -> None:
     matrix_only = Instance(name="m", distances=generate("tsp", 6, seed=0).distances)
     with pytest.raises(SolverError, match="coords"):
         solvers.get("am:tsp20").solve(matrix_only, time_limit=5)
+    # MatNet's one-hot columns bound the instance size
+    with pytest.raises(SolverError, match="embeds at most 128 nodes"):
+        solvers.get("matnet:atsp20").solve(generate("atsp", 200, seed=1), time_limit=5)
 
 
 @pytest.mark.parametrize("options", [
