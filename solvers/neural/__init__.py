@@ -237,6 +237,7 @@ class _NeuralSolver(BaseSolver):
                     policy, _ = load_policy(str(path))
                     first = instances[idx[0]]
                     env = env_for(problem, adapter.size_of(first))
+                    torch.manual_seed(seed)  # again: building an env (first use) draws from the global stream
                     # one forward pass holds instances x augment (x starts for multistart)
                     step = max(1, p.chunk // (p.augment * (first.n if mode == "multistart" else 1)))
                     deadline = g0 + 0.85 * limit
