@@ -35,7 +35,7 @@ POMO_POLICY = {"embed_dim": 128, "num_encoder_layers": 6, "num_heads": 8, "norma
 #: MatNet (Kwon et al. 2021) at half its published width: 128 wide (so at most 128 nodes), 5 layers
 MATNET_POLICY = {"embed_dim": 128, "num_encoder_layers": 5, "num_heads": 8, "normalization": "instance"}
 MODELS = ("am", "pomo", "matnet")
-DEFAULT_POLICY = {"am": AM_POLICY, "pomo": POMO_POLICY, "matnet": MATNET_POLICY}
+DEFAULT_POLICY: dict[str, dict[str, Any]] = {"am": AM_POLICY, "pomo": POMO_POLICY, "matnet": MATNET_POLICY}
 CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
               "epoch_s", "wall_s", "lr"]
 

@@ -230,14 +230,13 @@ class _NeuralSolver(BaseSolver):
             with torch.random.fork_rng():
                 for idx in groups.values():
                     g0 = time.perf_counter()
-                    torch.manual_seed(seed)
                     path, meta = checked[idx[0]]
                     problem = meta["problem"]
                     adapter = get_problem(problem)
                     policy, _ = load_policy(str(path))
                     first = instances[idx[0]]
                     env = env_for(problem, adapter.size_of(first))
-                    torch.manual_seed(seed)  # again: building an env (first use) draws from the global stream
+                    torch.manual_seed(seed)  # after the env: building one (first use) draws from the global stream
                     # one forward pass holds instances x augment (x starts for multistart)
                     step = max(1, p.chunk // (p.augment * (first.n if mode == "multistart" else 1)))
                     deadline = g0 + 0.85 * limit

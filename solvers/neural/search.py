@@ -64,14 +64,10 @@ def ls_rounds(instance: Instance, first: Solution | None, draw: Callable[[int], 
         if key in seen:
             return
         seen.add(key)
-        before = evaluate(instance, sol)
-        out = polish(sol, seed * 1_000_003 + salt)
-        score = evaluate(instance, out)
+        out = polish(sol, seed * 1_000_003 + salt)  # the input itself unless feasible and better
         stats["polished"] += 1
-        if not score.feasible:
-            out, score = sol, before
-        if score.feasible and score.objective < before.objective - 1e-9:
-            stats["improved_by_ls"] += 1
+        stats["improved_by_ls"] += out is not sol
+        score = evaluate(instance, out)
         if score.feasible and score.objective < best_obj - 1e-9:
             best, best_obj = out, score.objective
             tracer.offer(score.objective)
