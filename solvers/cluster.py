@@ -223,14 +223,19 @@ class ClusterSolver(BaseSolver):
     Params = ClusterParams
     iteration_option = "max_iterations"
 
-    def __init__(self, params: ClusterParams | None = None) -> None:
+    def __init__(self, params: ClusterParams | None = None, inner_solver: Any = None) -> None:
+        """``inner_solver``: an already configured solver object that routes the territories
+        instead of ``params.inner`` (a neural solver decomposing its own instance passes itself,
+        with its decoding options and decomposition off)."""
         super().__init__(params)
         p: ClusterParams = self.params
-        # A missing extra or a bad checkpoint name is an error now, not mid-solve.
-        self.inner = get_solver(p.inner)
-        it = getattr(self.inner, "iteration_option", None)
-        if p.max_iterations is not None and it:
-            self.inner = get_solver(p.inner, options={it: p.max_iterations})
+        if inner_solver is not None:
+            self.inner = inner_solver
+        else:  # a missing extra or a bad checkpoint name is an error now, not mid-solve
+            self.inner = get_solver(p.inner)
+            it = getattr(self.inner, "iteration_option", None)
+            if p.max_iterations is not None and it:
+                self.inner = get_solver(p.inner, options={it: p.max_iterations})
         self.fallback = get_solver("nearest")
 
     def warmup(self) -> float:

@@ -37,8 +37,10 @@ from solvers.neural.checkpoints import (
     sizes_for,
 )
 from solvers.neural.decode import FORBIDDEN, decode, env_for
+from solvers.neural.decompose import DECOMPOSE_MODES, by_parts, by_territories, wants_decomposition
 from solvers.neural.search import LS_VARIANTS, SEARCHES, ls_rounds, sample_candidates
-from vrp.model import Instance
+from vrp.evaluate import evaluate
+from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer, UnsupportedVariant, check_time_limit
 
 DECODES = ("greedy", "sampling", "multistart")
@@ -72,6 +74,12 @@ class NeuralParams:
     max_iterations
         ``search=ls``: stop after this many rounds (the same seed then gives the same
         solution on any machine); default: until the time limit.
+    decompose
+        ``auto``: an instance of more than twice the checkpoint's training size (tsp, cvrp,
+        ocvrp with an unlimited fleet) is decomposed into parts of about that size, each
+        decoded by the policy (see :mod:`solvers.neural.decompose`); ``off``: decode it whole.
+    part_size
+        Customers (cities) per part when decomposing; default: the checkpoint's training size.
     """
 
     decode: str | None = None
@@ -83,6 +91,8 @@ class NeuralParams:
     polish: int = 2
     granular: int = 20
     max_iterations: int | None = None
+    decompose: str = "auto"
+    part_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.decode is not None and self.decode not in DECODES:
@@ -99,6 +109,10 @@ class NeuralParams:
             raise ValueError("polish and granular must be positive")
         if self.max_iterations is not None and self.max_iterations < 1:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
+        if self.decompose not in DECOMPOSE_MODES:
+            raise ValueError(f"decompose: must be one of {', '.join(DECOMPOSE_MODES)}, got {self.decompose!r}")
+        if self.part_size is not None and self.part_size < 4:
+            raise ValueError(f"part_size: must be at least 4, got {self.part_size}")
 
 
 class _NeuralSolver(BaseSolver):
@@ -216,14 +230,23 @@ class _NeuralSolver(BaseSolver):
         checked = [self._check(inst) for inst in instances]  # every check before any work
         limit = check_time_limit(time_limit)
         p = self.params
+        results: list[Result | None] = [None] * len(instances)
+        whole = []
+        for k, (inst, (_, meta)) in enumerate(zip(instances, checked)):
+            if wants_decomposition(inst, int(meta["size"]), p.decompose):  # each with the whole limit
+                results[k] = self._decomposed(inst, int(meta["size"]), limit, seed)
+            else:
+                whole.append(k)
         if p.search != "none":  # anytime: one instance at a time, each with the whole limit
-            return [self._search_one(inst, path, meta, limit, seed) for inst, (path, meta) in zip(instances, checked)]
+            for k in whole:
+                results[k] = self._search_one(instances[k], *checked[k], limit, seed)
+            return results  # type: ignore[return-value]
         mode = p.decode or self.default_decode
         groups: dict[tuple[Any, ...], list[int]] = {}
-        for k, (inst, (path, meta)) in enumerate(zip(instances, checked)):
+        for k in whole:
+            inst, (path, meta) = instances[k], checked[k]
             key = (str(path), *get_problem(meta["problem"]).batch_key(inst))
             groups.setdefault(key, []).append(k)
-        results: list[Result | None] = [None] * len(instances)
         threads = torch.get_num_threads()
         torch.set_num_threads(p.threads)
         try:
@@ -270,6 +293,40 @@ class _NeuralSolver(BaseSolver):
         finally:
             torch.set_num_threads(threads)
         return results  # type: ignore[return-value]
+
+    def _decomposed(self, inst: Instance, trained: int, limit: float, seed: int) -> Result:
+        """An instance far beyond the training size, in parts (see :mod:`solvers.neural.decompose`)."""
+        import dataclasses
+
+        start = time.perf_counter()
+        p = self.params
+        part = p.part_size or trained
+        inner = type(self)(self.argument, dataclasses.replace(p, decompose="off"))
+        if inst.variant != "tsp":
+            result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress)
+        else:
+            parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
+
+            def decode_batch(subs: list[Instance]) -> list[Any]:
+                left = max(0.05, start + 0.9 * limit - time.perf_counter())
+                return [r.solution for r in parts.solve_batch(subs, time_limit=left, seed=seed)]
+
+            result = by_parts(inst, decode_batch, part, start, self.progress)
+            if p.search == "ls" and start + 0.9 * limit > time.perf_counter():
+                from solvers.hgs.polish import polish
+
+                assert isinstance(result.solution, Solution)
+                better = polish(inst, result.solution, seed, p.granular)
+                result.info["polished"] = better is not result.solution
+                if better is not result.solution:
+                    result.solution = better
+                    result.trace.append((time.perf_counter() - start, evaluate(inst, better).objective))
+        result.solver = self.name
+        result.threads = p.threads
+        result.info = {"checkpoint": str(self.path_for(inst)), "decode": p.decode or self.default_decode,
+                       "search": p.search, **result.info}
+        result.runtime = time.perf_counter() - start
+        return result
 
     def _search_one(self, inst: Instance, path: Path, meta: dict[str, Any], limit: float, seed: int) -> Result:
         """``search=ls`` on one instance (see :mod:`solvers.neural.search`)."""

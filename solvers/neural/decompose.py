@@ -1,0 +1,145 @@
+"""Neural solvers beyond their training size: decompose first, then decode each part.
+
+A policy trained on ``size`` nodes collapses on instances many times larger (``am:50`` is
+74-318 % above the BKS on 400-1000-node X files). With ``decompose=auto`` (the default) a
+neural solver given more than ``2 x size`` customers (cities for tsp) splits the instance
+into parts of about its training size and decodes each part with the policy, in the chosen
+``decode``/``search`` mode:
+
+- ``cvrp`` and ``ocvrp`` (unlimited fleet): cluster first, route second
+  (:mod:`solvers.cluster`: capacity-aware binary k-means territories of at most ``part_size``
+  customers, each within its route budget). Each territory is a small instance the policy
+  routes; the time limit is shared between territories by their customer counts. With
+  ``search=ls`` the whole solution is polished by the HGS local search at the end as well.
+- ``tsp``: the cities are cut into compact parts of at most ``part_size`` (recursive median
+  cuts along the wider axis), the policy tours every part (all parts in one batch), and the
+  part cycles are merged one by one, in nearest-centroid order from the depot's part, each by
+  the cheapest exchange of one edge of the tour so far and one of the part's cycle (Karp's
+  partitioning scheme with a learned sub-solver). With ``search=ls`` the merged tour is then
+  polished by the HGS local search.
+
+Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
+The evaluator scores the joined solution, as always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from vrp.evaluate import evaluate
+from vrp.model import Instance, Solution
+from vrp.result import Result, Tracer
+
+#: variants with a decomposition (the rest are decoded whole at any size)
+DECOMPOSE_VARIANTS = frozenset({"tsp", "cvrp", "ocvrp"})
+DECOMPOSE_MODES = ("auto", "off")
+
+
+def wants_decomposition(instance: Instance, trained_size: int, mode: str) -> bool:
+    """Whether ``instance`` is decomposed for a policy trained on ``trained_size`` nodes."""
+    if mode == "off" or instance.variant not in DECOMPOSE_VARIANTS:
+        return False
+    if instance.variant != "tsp" and instance.num_vehicles is not None:
+        return False  # territories cannot share a fleet limit (see solvers.cluster)
+    if instance.variant != "tsp" and instance.coords is None:
+        return False  # the territories are cut on coordinates
+    n = instance.n if instance.variant == "tsp" else instance.num_customers
+    return n > 2 * trained_size
+
+
+def by_territories(instance: Instance, inner: Any, part_size: int, polish_whole: bool, time_limit: float,
+                   seed: int, progress: Callable[[float, float], None] | None) -> Result:
+    """cvrp/ocvrp: the ``cluster`` solver with ``inner`` (a neural solver, decompose off) routing each territory."""
+    from solvers.cluster import ClusterParams, ClusterSolver
+
+    params = ClusterParams(inner="nearest", cluster_size=part_size, improve=polish_whole)
+    solver = ClusterSolver(params, inner_solver=inner)
+    solver.progress = progress
+    # the territories' decoding overshoots their shares by up to a forward pass each: keep a tenth back
+    result = solver.solve(instance, time_limit=0.9 * time_limit, seed=seed)
+    result.info = {"decompose": "territories", "part_size": part_size, **result.info}
+    result.info.pop("inner", None)
+    return result
+
+
+def _halves(idx: np.ndarray, coords: np.ndarray, part_size: int) -> list[np.ndarray]:
+    """Recursive median cuts along the wider axis until every part has at most ``part_size`` cities."""
+    out: list[np.ndarray] = []
+    stack = [idx]
+    while stack:
+        cur = stack.pop()
+        if cur.size <= part_size:
+            out.append(cur)
+            continue
+        pts = coords[cur]
+        axis = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
+        order = cur[np.argsort(pts[:, axis], kind="stable")]
+        half = order.size // 2
+        stack.extend((order[half:], order[:half]))
+    return out
+
+
+def _part_instance(instance: Instance, nodes: np.ndarray, number: int) -> Instance:
+    return Instance(name=f"{instance.name}/part-{number}", distances=instance.distances[np.ix_(nodes, nodes)],
+                    coords=None if instance.coords is None else instance.coords[nodes], depot=0,
+                    rounding=instance.rounding, metric=instance.metric)
+
+
+def _merge(big: list[int], small: list[int], d: np.ndarray) -> list[int]:
+    """Join two cycles into one by the cheapest exchange of one edge of each (either orientation)."""
+    c = np.asarray(big, dtype=np.int64)
+    p = np.asarray(small, dtype=np.int64)
+    cn, pn = np.roll(c, -1), np.roll(p, -1)
+    base = d[c, cn][:, None] + d[p, pn][None, :]
+    back = d[c[:, None], p[None, :]] + d[cn[:, None], pn[None, :]] - base  # c_i, p_j, p_j-1 ... p_j+1, c_i+1
+    fwd = d[c[:, None], pn[None, :]] + d[cn[:, None], p[None, :]] - base  # c_i, p_j+1 ... p_j, c_i+1
+    i_b, i_f = np.unravel_index(np.argmin(back), back.shape), np.unravel_index(np.argmin(fwd), fwd.shape)
+    if back[i_b] <= fwd[i_f]:
+        i, j = int(i_b[0]), int(i_b[1])
+        inner = [int(v) for v in np.roll(p, -(j + 1))][::-1]  # p_j, p_j-1, ..., p_j+1
+    else:
+        i, j = int(i_f[0]), int(i_f[1])
+        inner = [int(v) for v in np.roll(p, -(j + 1))]  # p_j+1, ..., p_j
+    return big[: i + 1] + inner + big[i + 1:]
+
+
+def by_parts(instance: Instance, decode_batch: Callable[[list[Instance]], list[Solution | None]],
+             part_size: int, start: float, progress: Callable[[float, float], None] | None) -> Result:
+    """tsp: tour compact parts with the policy (one batch), then merge the cycles (see the module docstring)."""
+    assert instance.coords is not None
+    d = instance.distances
+    tracer = Tracer(instance.sense, start, callback=progress)
+    coords = np.asarray(instance.coords, float)
+    parts = _halves(np.arange(instance.n, dtype=np.int64), coords, part_size)
+    subs = [_part_instance(instance, m, k) for k, m in enumerate(parts)]
+    sols = decode_batch([s for s, m in zip(subs, parts) if m.size >= 4])
+    cycles: list[list[int]] = []
+    it = iter(sols)
+    fallbacks = 0
+    for m in parts:
+        sol = next(it) if m.size >= 4 else None
+        if sol is None:  # too small for the policy (or no tour): the cities in file order
+            fallbacks += m.size >= 4
+            cycles.append([int(v) for v in m])
+        else:
+            cycles.append([int(m[0])] + [int(m[v]) for v in sol.routes[0]])
+    # merge in nearest-centroid order from the depot's part
+    centres = np.array([coords[m].mean(axis=0) for m in parts])
+    left = set(range(len(parts)))
+    cur = next(k for k, m in enumerate(parts) if instance.depot in m)
+    left.remove(cur)
+    tour = cycles[cur]
+    while left:
+        ks = sorted(left)
+        nxt = ks[int(np.argmin(((centres[ks] - centres[cur]) ** 2).sum(axis=1)))]
+        left.remove(nxt)
+        tour = _merge(tour, cycles[nxt], d) if len(cycles[nxt]) > 1 else tour + cycles[nxt]
+        cur = nxt
+    k = tour.index(instance.depot)
+    solution = Solution([tour[k + 1:] + tour[:k]])
+    tracer.offer(evaluate(instance, solution).objective)
+    info = {"decompose": "parts", "part_size": part_size, "parts": len(parts), "fallback_parts": fallbacks}
+    return Result(solution, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
