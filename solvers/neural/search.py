@@ -1,5 +1,5 @@
 """Search at inference time on top of a policy: ``search=ls`` (policy samples polished by the
-HGS local search until the time limit).
+HGS local search until the time limit); ``search=eas`` lives in :mod:`solvers.neural.eas`.
 
 A round draws ``samples`` rollouts of the policy on the instance (with the 8 dihedral
 augmentations when ``augment=8``), takes the ``polish`` best distinct ones it has not polished
@@ -24,7 +24,7 @@ from vrp.result import Tracer
 
 #: variants the local search takes (its giant-tour Split serves every customer: not op/pctsp)
 LS_VARIANTS = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"})
-SEARCHES = ("none", "ls")
+SEARCHES = ("none", "ls", "eas")
 
 
 def sample_candidates(policy: Any, env: Any, adapter: Any, td: Any, samples: int, augment: int,
