@@ -145,7 +145,6 @@ def eas_steps(instance: Instance, policy: Any, env: Any, adapter: Any, td: Any, 
     (solution, actions) by the evaluator and counters for ``Result.info``.
     """
     import torch
-    from rl4co.utils.ops import batchify
 
     from solvers.neural.decode import allowed
 
@@ -193,8 +192,9 @@ def eas_steps(instance: Instance, policy: Any, env: Any, adapter: Any, td: Any, 
                 out = pol(env.reset(base.clone()), env, decode_type="multistart_sampling", num_starts=starts)
                 k = starts
             else:
-                rep = batchify(base, cfg.samples) if cfg.samples > 1 else base
-                out = pol(env.reset(rep.clone()), env, decode_type="sampling")
+                # num_samples: the decoder keeps one cache per copy and scores all samples against
+                # it (rl4co's multi-start path), several times faster than batchifying the input
+                out = pol(env.reset(base.clone()), env, decode_type="sampling", num_samples=cfg.samples)
                 k = cfg.samples
             actions = out["actions"].detach()
             reward = out["reward"].detach().view(k, copies)

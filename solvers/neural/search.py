@@ -32,14 +32,13 @@ def sample_candidates(policy: Any, env: Any, adapter: Any, td: Any, samples: int
     """``samples`` x ``augment`` sampled rollouts of one instance ``td`` (batch 1): the allowed
     ones as (reward, actions), best reward first."""
     import torch
-    from rl4co.utils.ops import batchify
 
     from solvers.neural.decode import allowed
 
     base = adapter.augment(td, augment) if augment > 1 else td
-    rep = batchify(base, samples) if samples > 1 else base
+    kw = {"num_samples": samples} if samples > 1 else {}  # the samples share one decoder cache per copy
     with torch.inference_mode():
-        out = policy(env.reset(rep.clone()), env, decode_type="sampling")
+        out = policy(env.reset(base.clone()), env, decode_type="sampling", **kw)
     rewards, actions = out["reward"], out["actions"]
     ok = allowed(actions[:, None, :], adapter, customers, fleet)[:, 0]
     order = torch.argsort(rewards, descending=True).tolist()
