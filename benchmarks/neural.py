@@ -149,8 +149,14 @@ def search_modes(args) -> list[tuple[str, dict, float | None]]:
     """The ``--search`` modes at ``--search-time`` (none without one)."""
     if not args.search_time:
         return []
-    return [(f"{SEARCH_OPTIONS[m][0]} {args.search_time:g}s", dict(SEARCH_OPTIONS[m][1]), args.search_time)
-            for m in args.search]
+    out = []
+    for m in args.search:
+        label, opts = SEARCH_OPTIONS[m]
+        for lr in args.eas_lr if m == "eas" else [None]:
+            extra = {} if lr is None else {"eas_lr": lr}
+            tag = "" if lr is None else f" lr={lr:g}"
+            out.append((f"{label}{tag} {args.search_time:g}s", {**opts, **extra}, args.search_time))
+    return out
 
 
 def file_modes(model: str, args) -> list[tuple[str, dict, float | None]]:
@@ -204,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", nargs="+", choices=sorted(SEARCH_OPTIONS), default=["ls"],
                     help="the modes of --search-time: ls (8 augmentations x 8 samples a round), eas (64 "
                     "rollouts a step), sampling (decode=sampling until the limit; default: ls)")
+    ap.add_argument("--eas-lr", type=float, nargs="+", default=[0.0041],
+                    help="the eas rows' learning rates, a row each (default: 0.0041, the solver's default)")
     ap.add_argument("--search-generated", action="store_true",
                     help="the generated rows also run the --search modes at --search-time")
     ap.add_argument("--search-count", type=int, default=10,

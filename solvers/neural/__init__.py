@@ -62,7 +62,8 @@ class NeuralParams:
     decode
         ``greedy``, ``sampling`` or ``multistart`` (default: greedy for am, multistart for pomo/matnet).
     samples
-        Rollouts for ``sampling`` (decoded ``chunk`` at a time while time remains).
+        Rollouts for ``sampling`` (decoded ``chunk`` at a time while time remains); with
+        ``search=ls``/``eas``: rollouts of a round/step per augmented copy.
     augment
         1 (none) or 8 (dihedral symmetries of the unit square; MatNet: 8 embedding draws).
     chunk

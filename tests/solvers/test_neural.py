@@ -170,6 +170,8 @@ def test_search_ls_rejects_what_the_local_search_cannot_take() -> None:
     ("am:20", "cvrp", {}),
     ("am:20", "op", {}),  # no local search involved: every variant of the policy takes eas
     ("am:20", "pctsp", {}),
+    ("am:20", "hcvrp", {}),  # our own env: its context takes rl4co's (instances, samples) batches
+    ("am:20", "vrptw", {"eas_mode": "lay"}),  # the multi-variant policy
     ("am:20", "tsp", {"eas_mode": "lay", "augment": "8", "samples": "4"}),
     ("pomo:tsp50", "tsp", {}),  # multistart: one rollout from every first node per step
     ("matnet:atsp20", "atsp", {"eas_mode": "lay"}),
@@ -177,7 +179,8 @@ def test_search_ls_rejects_what_the_local_search_cannot_take() -> None:
 def test_search_eas_feasible_no_worse_than_greedy_deterministic(name: str, variant: str, options: dict) -> None:
     import torch
 
-    inst = generate(variant, 20, distribution="clustered", seed=5) if variant != "atsp" else generate("atsp", 20, seed=5)
+    inst = generate(variant, 20, seed=5) if variant in ("atsp", "vrptw") else generate(
+        variant, 20, distribution="clustered", seed=5)
     greedy = solvers.get(name).solve(inst, time_limit=30, seed=2)
     opts = {"search": "eas", "samples": "8", "max_iterations": "3", **options}
     eas = solvers.get(name, options=opts)
