@@ -11,9 +11,18 @@ worse than the reference" in both senses (op maximises its prize). With ``--file
 against BKS on the shipped real files of the variant (TSPLIB ``.tsp``/``.atsp``, CVRPLIB of
 at most 200 nodes, Solomon).
 
+With ``--search-time T``, the file rows also run each ``--search`` mode instance by instance
+with a limit of ``T`` seconds each (``--search-generated``: the generated rows too, on the
+first ``--search-count`` instances): ``ls`` (8 augmentations x 8 samples a round, polished by
+the local search), ``eas`` (Efficient Active Search, 64 rollouts a step) and ``sampling``
+(``decode=sampling`` until the limit, 64 rollouts a pass: the equal-time baseline of ``eas``).
+Their ms/instance column is the wall time per instance.
+
     python benchmarks/neural.py                      # everything shipped
     python benchmarks/neural.py --only am-op20 --count 200 --sample-count 100 --files
     python benchmarks/neural.py --write-meta         # also store the table in each checkpoint
+    python benchmarks/neural.py --only am-cvrp50 --sizes 100 --count 10 --search-time 20 \
+        --search eas sampling --search-generated --search-count 10   # EAS vs sampling at 20 s
 """
 
 from __future__ import annotations
@@ -100,7 +109,20 @@ def score_generated(ck: Path, model: str, variant: str, size: int, args) -> list
     refs = [refs_map[i.name] for i in insts]
     near = run_solver(solvers.get("nearest"), insts, refs)
     rows = []
-    for label, opts in modes(model, args.samples):
+    timed = search_modes(args) if args.search_generated else []
+    for label, opts, limit in [(label, opts, None) for label, opts in modes(model, args.samples)] + timed:
+        if limit is not None:
+            k = min(len(insts), args.search_count)
+            solver = solvers.get(f"{model}:{ck}", options=opts)
+            solver.warmup()
+            gap, feas, per = run_solver(solver, insts[:k], refs[:k], limit)
+            ngap = run_solver(solvers.get("nearest"), insts[:k], refs[:k])[0]
+            rows.append({"checkpoint": ck.stem, "test": f"{variant}{size}-test", "n": k, "decoding": label,
+                         "gap_pct": round(gap, 2), "nearest_gap_pct": round(ngap, 2), "feasible": feas,
+                         "ms_per_instance": round(1000 * per, 2),
+                         "reference": open(path).readline().strip("# \n")})
+            print(table_row(rows[-1]), flush=True)
+            continue
         k = len(insts) if label in ("greedy", "multistart") else min(len(insts), args.sample_count)
         solver = solvers.get(f"{model}:{ck}", options=opts)
         solver.warmup()
@@ -114,13 +136,32 @@ def score_generated(ck: Path, model: str, variant: str, size: int, args) -> list
     return rows
 
 
-def file_modes(model: str, args) -> list[tuple[str, dict, float | None]]:
-    """The decodings of the file rows: the batched ones, and ``search=ls`` at ``--search-time``."""
-    out = [(label, opts, None) for label, opts in modes(model, args.samples)]
-    if args.search_time:
-        out.append((f"search=ls {args.search_time:g}s", {"search": "ls", "augment": 8, "samples": 8},
-                    args.search_time))
+#: the options of each ``--search`` mode (run instance by instance at ``--search-time``)
+SEARCH_OPTIONS = {
+    "ls": ("search=ls", {"search": "ls", "augment": 8, "samples": 8}),
+    "eas": ("search=eas", {"search": "eas", "samples": 64}),
+    # time-bounded sampling: 64 rollouts a pass, so that the deadline is checked as often as eas's
+    "sampling": ("sampling", {"decode": "sampling", "samples": 10**9, "chunk": 64}),
+}
+
+
+def search_modes(args) -> list[tuple[str, dict, float | None]]:
+    """The ``--search`` modes at ``--search-time`` (none without one)."""
+    if not args.search_time:
+        return []
+    out = []
+    for m in args.search:
+        label, opts = SEARCH_OPTIONS[m]
+        for lr in args.eas_lr if m == "eas" else [None]:
+            extra = {} if lr is None else {"eas_lr": lr}
+            tag = "" if lr is None else f" lr={lr:g}"
+            out.append((f"{label}{tag} {args.search_time:g}s", {**opts, **extra}, args.search_time))
     return out
+
+
+def file_modes(model: str, args) -> list[tuple[str, dict, float | None]]:
+    """The decodings of the file rows: the batched ones, and the ``--search`` modes at ``--search-time``."""
+    return [(label, opts, None) for label, opts in modes(model, args.samples)] + search_modes(args)
 
 
 def score_files(ck: Path, model: str, variant: str, args) -> list[dict]:
@@ -165,7 +206,16 @@ def main(argv: list[str] | None = None) -> int:
                     "and 100 for size-50 checkpoints)")
     ap.add_argument("--files", action="store_true", help="also the shipped real files of the variant (BKS)")
     ap.add_argument("--search-time", type=float, default=0.0,
-                    help="file rows: also search=ls (8 augmentations x 8 samples a round) with this limit")
+                    help="file rows: also the --search modes, instance by instance with this limit each")
+    ap.add_argument("--search", nargs="+", choices=sorted(SEARCH_OPTIONS), default=["ls"],
+                    help="the modes of --search-time: ls (8 augmentations x 8 samples a round), eas (64 "
+                    "rollouts a step), sampling (decode=sampling until the limit; default: ls)")
+    ap.add_argument("--eas-lr", type=float, nargs="+", default=[0.0041],
+                    help="the eas rows' learning rates, a row each (default: 0.0041, the solver's default)")
+    ap.add_argument("--search-generated", action="store_true",
+                    help="the generated rows also run the --search modes at --search-time")
+    ap.add_argument("--search-count", type=int, default=10,
+                    help="instances of the generated set for the --search rows")
     ap.add_argument("--no-generated", action="store_true", help="only the file rows")
     ap.add_argument("--write-meta", action="store_true", help="store the rows in each checkpoint's metadata")
     ap.add_argument("--csv", default=None, help="also write the rows to this CSV file")

@@ -6,7 +6,6 @@ import torch
 from rl4co.models.nn.env_embeddings.context import EnvContext
 from rl4co.models.nn.env_embeddings.dynamic import StaticEmbedding
 from rl4co.models.nn.env_embeddings.init import VRPInitEmbedding
-from rl4co.utils.ops import gather_by_index
 from torch import nn
 
 
@@ -22,7 +21,8 @@ class HCVRPContext(EnvContext):
         vehicle = td["vehicle"].clamp(max=m - 1)
         room = td["vehicle_capacity"] - td["used_capacity"]
         remaining = (td["demand"] * (~td["visited"][..., 1:]).float()).sum(-1, keepdim=True)
-        after = gather_by_index(td["capacity_after"], vehicle, squeeze=False)
+        # along the last dim: the batch may be (instances, samples) (rl4co's num_samples path)
+        after = torch.gather(td["capacity_after"], -1, vehicle)
         left = (m - td["vehicle"]).clamp(min=0).float() / m
         return torch.cat([room, remaining, after, left], -1)
 

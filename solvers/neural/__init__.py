@@ -13,6 +13,13 @@ rollout is chosen by the policy's own (unrounded) objective; the evaluator score
 always. A fleet limit the env does not model (Solomon's 25 vehicles) is enforced by
 dropping candidates with more routes; with none left the solver reports no solution.
 
+Search within the time limit (``search=``, instance by instance, each with the whole limit):
+``none`` (decode once, batched; the default), ``ls`` (policy samples polished by the HGS local
+search, :mod:`solvers.neural.search`; not op/pctsp) and ``eas`` (Efficient Active Search:
+instance-specific embeddings or an added layer fine-tuned by REINFORCE plus imitation of the
+incumbent, sampling until the time limit, :mod:`solvers.neural.eas`; every variant). Both
+start from the chosen ``decode`` mode's solution, so neither is worse than plain decoding.
+
 ``solve_batch`` decodes many instances together (grouped by problem and size); each
 result's ``runtime`` is the group's wall time divided by its size, which is the honest
 per-instance time of batched inference (documented in ``vrp bench``).
@@ -38,6 +45,7 @@ from solvers.neural.checkpoints import (
 )
 from solvers.neural.decode import FORBIDDEN, decode, env_for
 from solvers.neural.decompose import DECOMPOSE_MODES, by_parts, by_territories, wants_decomposition
+from solvers.neural.eas import EAS_MODES, EASConfig, eas_steps
 from solvers.neural.search import LS_VARIANTS, SEARCHES, ls_rounds, sample_candidates
 from vrp.evaluate import evaluate
 from vrp.model import Instance, Solution
@@ -56,7 +64,8 @@ class NeuralParams:
     decode
         ``greedy``, ``sampling`` or ``multistart`` (default: greedy for am, multistart for pomo/matnet).
     samples
-        Rollouts for ``sampling`` (decoded ``chunk`` at a time while time remains).
+        Rollouts for ``sampling`` (decoded ``chunk`` at a time while time remains); with
+        ``search=ls``/``eas``: rollouts of a round/step per augmented copy.
     augment
         1 (none) or 8 (dihedral symmetries of the unit square; MatNet: 8 embedding draws).
     chunk
@@ -64,16 +73,28 @@ class NeuralParams:
     threads
         torch CPU threads during the solve.
     search
-        ``none`` (decode once; batched) or ``ls``: anytime, instance by instance with the
-        whole time limit, the decoded solution and then rounds of ``samples`` policy samples
-        (x ``augment``) polished by the HGS local search (see :mod:`solvers.neural.search`).
+        ``none`` (decode once; batched), ``ls`` or ``eas``: anytime, instance by instance with
+        the whole time limit. ``ls``: the decoded solution and then rounds of ``samples`` policy
+        samples (x ``augment``) polished by the HGS local search (see
+        :mod:`solvers.neural.search`). ``eas``: the decoded solution, then Efficient Active
+        Search steps of ``samples`` sampled rollouts (x ``augment``; ``decode=multistart``: one
+        from every first node) that fine-tune ``eas_mode``'s instance parameters (see
+        :mod:`solvers.neural.eas`).
     polish
         ``search=ls``: best distinct samples of a round that the local search polishes.
     granular
         ``search=ls``: nearest neighbours a local-search move looks at.
+    eas_mode
+        ``search=eas``: ``emb`` (EAS-Emb: fine-tune the decoder's cached logit keys, the
+        default) or ``lay`` (EAS-Lay: a residual layer added to the pointer attention).
+    eas_lr
+        ``search=eas``: Adam learning rate (default 0.0041, the paper's and rl4co's EAS-Emb value).
+    eas_lambda
+        ``search=eas``: weight of the imitation loss on the incumbent (default 0.013, rl4co's).
     max_iterations
-        ``search=ls``: stop after this many rounds (the same seed then gives the same
-        solution on any machine); default: until the time limit.
+        ``search=ls``: stop after this many rounds; ``search=eas``: after this many EAS steps
+        (the clock is then not read: the same seed gives the same solution on any machine);
+        default: until the time limit.
     decompose
         ``auto``: an instance of more than twice the checkpoint's training size (tsp, cvrp,
         ocvrp with an unlimited fleet) is decomposed into parts of about that size, each
@@ -90,6 +111,9 @@ class NeuralParams:
     search: str = "none"
     polish: int = 2
     granular: int = 20
+    eas_mode: str = "emb"
+    eas_lr: float = 0.0041
+    eas_lambda: float = 0.013
     max_iterations: int | None = None
     decompose: str = "auto"
     part_size: int | None = None
@@ -107,6 +131,12 @@ class NeuralParams:
             raise ValueError(f"search: must be one of {', '.join(SEARCHES)}, got {self.search!r}")
         if self.polish < 1 or self.granular < 1:
             raise ValueError("polish and granular must be positive")
+        if self.eas_mode not in EAS_MODES:
+            raise ValueError(f"eas_mode: must be one of {', '.join(EAS_MODES)}, got {self.eas_mode!r}")
+        if not self.eas_lr > 0:
+            raise ValueError(f"eas_lr: must be positive, got {self.eas_lr}")
+        if not self.eas_lambda >= 0:
+            raise ValueError(f"eas_lambda: must be non-negative, got {self.eas_lambda}")
         if self.max_iterations is not None and self.max_iterations < 1:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
         if self.decompose not in DECOMPOSE_MODES:
@@ -308,6 +338,13 @@ class _NeuralSolver(BaseSolver):
             parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
 
             def decode_batch(subs: list[Instance]) -> list[Any]:
+                if p.search == "eas":  # each part searched in its share of the time left
+                    out = []
+                    for k, sub in enumerate(subs):
+                        share = (start + 0.85 * limit - time.perf_counter()) / (len(subs) - k)
+                        solver = inner if share >= 0.05 else parts
+                        out.append(solver.solve(sub, time_limit=max(0.05, share), seed=seed).solution)
+                    return out
                 left = max(0.05, start + 0.9 * limit - time.perf_counter())
                 return [r.solution for r in parts.solve_batch(subs, time_limit=left, seed=seed)]
 
@@ -329,11 +366,11 @@ class _NeuralSolver(BaseSolver):
         return result
 
     def _search_one(self, inst: Instance, path: Path, meta: dict[str, Any], limit: float, seed: int) -> Result:
-        """``search=ls`` on one instance (see :mod:`solvers.neural.search`)."""
+        """``search=ls`` or ``search=eas`` on one instance (see :mod:`solvers.neural.search`,
+        :mod:`solvers.neural.eas`)."""
         import torch
 
         from envs.adapters import get_problem, to_tensordict
-        from solvers.hgs.polish import polish
 
         start = time.perf_counter()
         p = self.params
@@ -357,25 +394,38 @@ class _NeuralSolver(BaseSolver):
                 first = None
                 if float(rewards[0]) > -FORBIDDEN / 2:
                     first = adapter.to_solution(inst, [int(x) for x in actions[0].reshape(-1).tolist()], norms[0])
+                if p.search == "eas":
+                    cfg = EASConfig(mode=p.eas_mode, lr=p.eas_lr, lam=p.eas_lambda, samples=p.samples,
+                                    multistart=mode == "multistart", augment=p.augment)
+                    found, stats = eas_steps(inst, policy, env, adapter, td, norms[0], cfg,
+                                             None if first is None else (first, actions[0].reshape(-1)), tracer,
+                                             deadline, p.max_iterations, fleet, customers)
+                    best = None if found is None else found[0]
+                    info_extra: dict[str, Any] = {"eas_mode": p.eas_mode, "eas_lr": p.eas_lr,
+                                                  "eas_lambda": p.eas_lambda, **stats}
+                else:
+                    from solvers.hgs.polish import polish
 
-                def draw(_round: int) -> list[Any]:
-                    cands = sample_candidates(policy, env, adapter, td, p.samples, p.augment, fleet, customers)
-                    out, keys = [], set()
-                    for _, acts in cands:
-                        key = tuple(acts)
-                        if key not in keys:
-                            keys.add(key)
-                            out.append(adapter.to_solution(inst, acts, norms[0]))
-                        if len(out) == p.polish:
-                            break
-                    return out
+                    def draw(_round: int) -> list[Any]:
+                        cands = sample_candidates(policy, env, adapter, td, p.samples, p.augment, fleet,
+                                                  customers)
+                        out, keys = [], set()
+                        for _, acts in cands:
+                            key = tuple(acts)
+                            if key not in keys:
+                                keys.add(key)
+                                out.append(adapter.to_solution(inst, acts, norms[0]))
+                            if len(out) == p.polish:
+                                break
+                        return out
 
-                best, stats = ls_rounds(inst, first, draw, lambda sol, s: polish(inst, sol, s, p.granular), tracer,
-                                        deadline, p.max_iterations, seed)
+                    best, stats = ls_rounds(inst, first, draw, lambda sol, s: polish(inst, sol, s, p.granular),
+                                            tracer, deadline, p.max_iterations, seed)
+                    info_extra = {"polish": p.polish, **stats}
         finally:
             torch.set_num_threads(threads)
-        info = {"checkpoint": str(path), "decode": mode, "search": "ls", "augment": p.augment,
-                "samples": p.samples, "polish": p.polish, **stats}
+        info = {"checkpoint": str(path), "decode": mode, "search": p.search, "augment": p.augment,
+                "samples": p.samples, **info_extra}
         runtime = time.perf_counter() - start
         if best is None:
             return Result(None, "timeout", runtime, solver=self.name, threads=p.threads, trace=tracer.trace,

@@ -16,7 +16,8 @@ into parts of about its training size and decodes each part with the policy, in 
   part cycles are merged one by one, in nearest-centroid order from the depot's part, each by
   the cheapest exchange of one edge of the tour so far and one of the part's cycle (Karp's
   partitioning scheme with a learned sub-solver). With ``search=ls`` the merged tour is then
-  polished by the HGS local search.
+  polished by the HGS local search; with ``search=eas`` each part is searched in its share
+  of the time.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
 The evaluator scores the joined solution, as always.

@@ -1,5 +1,5 @@
 """Search at inference time on top of a policy: ``search=ls`` (policy samples polished by the
-HGS local search until the time limit).
+HGS local search until the time limit); ``search=eas`` lives in :mod:`solvers.neural.eas`.
 
 A round draws ``samples`` rollouts of the policy on the instance (with the 8 dihedral
 augmentations when ``augment=8``), takes the ``polish`` best distinct ones it has not polished
@@ -24,7 +24,7 @@ from vrp.result import Tracer
 
 #: variants the local search takes (its giant-tour Split serves every customer: not op/pctsp)
 LS_VARIANTS = frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"})
-SEARCHES = ("none", "ls")
+SEARCHES = ("none", "ls", "eas")
 
 
 def sample_candidates(policy: Any, env: Any, adapter: Any, td: Any, samples: int, augment: int,
@@ -32,14 +32,13 @@ def sample_candidates(policy: Any, env: Any, adapter: Any, td: Any, samples: int
     """``samples`` x ``augment`` sampled rollouts of one instance ``td`` (batch 1): the allowed
     ones as (reward, actions), best reward first."""
     import torch
-    from rl4co.utils.ops import batchify
 
     from solvers.neural.decode import allowed
 
     base = adapter.augment(td, augment) if augment > 1 else td
-    rep = batchify(base, samples) if samples > 1 else base
+    kw = {"num_samples": samples} if samples > 1 else {}  # the samples share one decoder cache per copy
     with torch.inference_mode():
-        out = policy(env.reset(rep.clone()), env, decode_type="sampling")
+        out = policy(env.reset(base.clone()), env, decode_type="sampling", **kw)
     rewards, actions = out["reward"], out["actions"]
     ok = allowed(actions[:, None, :], adapter, customers, fleet)[:, 0]
     order = torch.argsort(rewards, descending=True).tolist()

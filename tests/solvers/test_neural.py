@@ -227,3 +227,60 @@ def test_larger_models_beat_smaller_on_their_size(key: str, small: int, large: i
         mean[size] = sum(evaluate(i, r.solution).objective for i, r in zip(insts, res)) / len(insts)
     better = mean[large] > mean[small] if insts[0].sense == "max" else mean[large] < mean[small]
     assert better, (key, mean)
+
+
+@pytest.mark.parametrize(("name", "variant", "options"), [
+    ("am:20", "cvrp", {}),
+    ("am:20", "op", {}),  # no local search involved: every variant of the policy takes eas
+    ("am:20", "pctsp", {}),
+    ("am:20", "hcvrp", {}),  # our own env: its context takes rl4co's (instances, samples) batches
+    ("am:20", "vrptw", {"eas_mode": "lay"}),  # the multi-variant policy
+    ("am:20", "tsp", {"eas_mode": "lay", "augment": "8", "samples": "4"}),
+    ("pomo:tsp50", "tsp", {}),  # multistart: one rollout from every first node per step
+    ("matnet:atsp20", "atsp", {"eas_mode": "lay"}),
+])
+def test_search_eas_feasible_no_worse_than_greedy_deterministic(name: str, variant: str, options: dict) -> None:
+    import torch
+
+    inst = generate(variant, 20, seed=5) if variant in ("atsp", "vrptw") else generate(
+        variant, 20, distribution="clustered", seed=5)
+    greedy = solvers.get(name).solve(inst, time_limit=30, seed=2)
+    opts = {"search": "eas", "samples": "8", "max_iterations": "3", **options}
+    eas = solvers.get(name, options=opts)
+    policy, _ = load_policy(str(eas.path_for(inst)))
+    before = {k: v.clone() for k, v in policy.state_dict().items()}
+    a = eas.solve(inst, time_limit=60, seed=2)
+    score = evaluate(inst, a.solution)
+    assert score.feasible
+    g = evaluate(inst, greedy.solution).objective
+    assert (score.objective <= g + 1e-6) if inst.sense == "min" else (score.objective >= g - 1e-6)
+    assert a.info["search"] == "eas" and a.info["steps"] == 3 and a.info["evaluated"] >= 1
+    assert a.trace and abs(a.trace[-1][1] - score.objective) < 1e-6  # the trace ends at what is returned
+    # the shared cached policy is untouched: same weights, no gradients left on it
+    after = policy.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in policy.parameters())
+    b = solvers.get(name, options=opts).solve(inst, time_limit=60, seed=2)
+    assert a.solution.routes == b.solution.routes
+
+
+def test_search_eas_improves_and_keeps_the_time_limit() -> None:
+    from tests.timing import slack, within
+
+    inst = generate("cvrp", 40, distribution="clustered", seed=7)
+    greedy = evaluate(inst, solvers.get("am:20").solve(inst, time_limit=30, seed=0).solution).objective
+    a = solvers.get("am:20", options={"search": "eas", "samples": "16", "max_iterations": "10"}).solve(
+        inst, time_limit=60, seed=0)
+    assert evaluate(inst, a.solution).objective < greedy  # ten steps of 16 rollouts find something better
+    # without an iteration limit it searches until (and returns within) the time limit
+    timed = solvers.get("am:20", options={"search": "eas"})
+    timed.warmup()
+    r = within(slack(1.0), lambda: timed.solve(inst, time_limit=1.0, seed=0), "am:20 search=eas")
+    assert r.runtime <= slack(1.0) and evaluate(inst, r.solution).feasible and r.info["steps"] >= 1
+
+
+@pytest.mark.parametrize(("option", "value"), [("eas_mode", "tab"), ("eas_lr", "0"), ("eas_lambda", "-1"),
+                                               ("max_iterations", "0")])
+def test_search_eas_rejects_bad_options(option: str, value: str) -> None:
+    with pytest.raises(SolverError, match=option):
+        solvers.get("am:20", options={"search": "eas", option: value})
