@@ -221,6 +221,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     instance = _read_instance(args)
     solver = solvers.get(args.solver, options=options)
     check_supported(solver, instance)
+    check = getattr(solver, "check", None)  # a solver's further reasons not to run (ga init=, cluster inner=)
+    if callable(check):
+        check(instance)
     _warmup(solver)
     result = _run_solver(solver, instance, args.time_limit, args.seed)
     bks = _reference(instance, args)

@@ -20,7 +20,7 @@ from solvers.hgs import kernels as K
 from solvers.hgs.localsearch import evaluate_routes, local_search, ruin_and_search
 from solvers.hgs.problem import Problem, build
 from vrp.model import Instance
-from vrp.result import Result, Tracer
+from vrp.result import Result, SolverError, Tracer
 from vrp.scenarios import buffered, check_slack
 from vrp.stop import (
     MaxIterations,
@@ -87,6 +87,18 @@ class Params:
         capacity_slack)`` and with every due time ``tw_slack x horizon`` earlier (horizon
         = the depot's due minus ready time), see :func:`vrp.scenarios.buffered`. The
         solution is scored on the real instance; 0 plans on it as it is.
+    init
+        A neural solver (``am:50``, ``am:mtvrp20``, ``pomo:<checkpoint>``, ...) whose sampled
+        solutions seed the initial population (EARLI-style RL initialisation); None: random
+        tours only. The sampling counts in the time limit; the checkpoint is loaded and its
+        sampling speed measured in :meth:`HGSSolver.warmup`.
+    init_samples
+        Rollouts sampled in one batched forward pass for ``init``; the allowed distinct ones
+        are educated by the local search and inserted (they replace as many random tours).
+    init_time
+        Most of the time limit the sampling may take (its number of samples is cut to fit,
+        down to none); not applied under an iteration limit, where all ``init_samples`` are
+        drawn so that the same seed gives the same solution on any machine.
     """
 
     max_iterations: int | None = None
@@ -109,6 +121,9 @@ class Params:
     init_share: float = 0.2
     capacity_slack: float = 0.0
     tw_slack: float = 0.0
+    init: str | None = None
+    init_samples: int = 64
+    init_time: float = 0.3
 
     def __post_init__(self) -> None:
         check_iteration_limits(self.max_iterations, self.no_improvement)
@@ -143,6 +158,26 @@ class Params:
             raise ValueError(f"ruin_best: must be in [0, 1], got {self.ruin_best}")
         if not 0.0 < self.init_share <= 1.0:
             raise ValueError(f"init_share: must be in (0, 1], got {self.init_share}")
+        if self.init is not None:
+            check_init(self.init)
+        if self.init_samples < 1:
+            raise ValueError(f"init_samples: must be >= 1, got {self.init_samples}")
+        if not 0.0 < self.init_time < 1.0:
+            raise ValueError(f"init_time: must be in (0, 1), got {self.init_time}")
+
+
+def check_init(name: str) -> None:
+    """Raise unless ``name`` is a neural solver (``am:50``, ``pomo:<checkpoint>``, ...); an
+    unknown solver name is a :class:`vrp.result.SolverError` that lists the valid ones."""
+    from solvers.registry import spec
+
+    try:
+        found = spec(name)
+    except SolverError as exc:
+        raise ValueError(f"init: {exc}") from None
+    if not (found.takes_argument and found.target.startswith("solvers.neural:")):
+        raise ValueError(f"init: must name a neural solver with its checkpoint (am:50, am:mtvrp20, "
+                         f"pomo:<checkpoint>, ...), got {name!r}")
 
 
 class Individual:
@@ -261,15 +296,43 @@ class HGSSolver(BaseSolver):
     Params = Params
     iteration_option = "max_iterations"
 
+    def __init__(self, params: Any = None) -> None:
+        super().__init__(params)
+        p: Params = self.params
+        # An unknown checkpoint or a missing extra is an error now, not mid-solve.
+        self.init_solver: Any = None
+        if p.init is not None:
+            from solvers.registry import get as get_solver
+
+            try:
+                self.init_solver = get_solver(p.init)
+            except SolverError as exc:
+                raise type(exc)(f"ga init={p.init}: {exc}") from None
+
     def warmup(self) -> float:
-        """Compile the numba kernels (cached on disk after the first time); seconds taken."""
-        return warmup()
+        """Compile the numba kernels (cached on disk after the first time) and, with ``init``, load
+        the policy and measure its sampling speed; seconds taken."""
+        t0 = time.perf_counter()
+        warmup()
+        if self.init_solver is not None:
+            self.init_solver.warmup()
+            self.init_solver.calibrate()
+        return time.perf_counter() - t0
+
+    def check(self, instance: Instance) -> None:
+        """Every reason not to run, before any work: the ``init`` policy must take the instance."""
+        if self.init_solver is not None:
+            try:
+                self.init_solver._check(instance)  # variant, checkpoint's problem, adapter, size
+            except SolverError as exc:
+                raise type(exc)(f"ga init={self.params.init}: {exc}") from None
 
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: Params = self.params
+        self.check(instance)
         tracer = Tracer("min", start=start)
-        prob = build(buffered(instance, p.capacity_slack, p.tw_slack))
-        search = _Search(prob, p, seed, tracer)
+        planned = buffered(instance, p.capacity_slack, p.tw_slack)
+        prob = build(planned)
         reserve = min(0.1, 0.02 * time_limit)
         clock = MaxRuntime(max(0.0, time_limit - reserve), start=start)
         stop: StoppingCriterion = clock
@@ -280,17 +343,49 @@ class HGSSolver(BaseSolver):
         # The initial population may take only a share of the time (not under an iteration
         # limit: the same seed must give the same solution whatever the machine's speed).
         timed = p.max_iterations is None and p.no_improvement is None
-        search.run(stop, clock, p.init_share if timed else 1.0)
+        seeds, init_info = self._seeds(planned, prob, seed, start, time_limit if timed else None)
+        search = _Search(prob, p, seed, tracer)
+        search.run(stop, clock, p.init_share if timed else 1.0, seeds)
         best = search.best
         info = {"iterations": search.iterations, "restarts": search.restarts,
                 "penalty_capacity": search.pc, "penalty_time_warp": search.ptw,
-                "mutation": search.mutation, "initial_population": search.initial_size}
+                "mutation": search.mutation, "initial_population": search.initial_size, **init_info}
+        if init_info:
+            info["seeded"] = search.seeded
         if best is None:
             sol = None if search.best_any is None else prob.to_solution(search.best_any.nodes,
                                                                       search.best_any.starts)
             return Result(sol, "timeout", tracer.elapsed(), trace=tracer.trace, info=info)
         return Result(prob.to_solution(best.nodes, best.starts), "feasible", tracer.elapsed(),
                       trace=tracer.trace, info=info)
+
+    def _seeds(self, planned: Instance, prob: Problem, seed: int, start: float, time_limit: float | None
+               ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
+        """The ``init`` policy's allowed sampled solutions of ``planned`` as (nodes, starts), and
+        what ``Result.info`` says of them (empty without ``init``).
+
+        Timed runs give the sampling ``init_time`` of the limit (a policy not calibrated by the
+        warm-up is calibrated now, inside that time); under an iteration limit all samples are drawn.
+        """
+        from vrp.evaluate import evaluate
+
+        if self.init_solver is None:
+            return [], {}
+        p: Params = self.params
+        budget = None
+        if time_limit is not None:
+            if getattr(self.init_solver, "cost_model", None) is None:
+                self.init_solver.calibrate()
+            budget = p.init_time * time_limit - (time.perf_counter() - start)
+        sols, info = self.init_solver.sample_solutions(planned, p.init_samples, seed, budget)
+        seeds = []
+        for sol in sols:  # the policy's env may not model everything the instance asks (fleet, windows)
+            if not evaluate(planned, sol).feasible or len(sol.routes) > prob.caps.size:
+                continue
+            seeds.append(prob.from_solution(sol))
+        info = {"init": p.init, **info, "init_feasible": len(seeds),
+                "init_sampling_s": time.perf_counter() - start}
+        return seeds, info
 
 
 class _Search:
@@ -325,6 +420,7 @@ class _Search:
         # it the bulk of the work; below, on pairs with neighbouring customers, as before
         self.sectors = prob.angle if self.mutation > 0.0 else None
         self.initial_size = 0
+        self.seeded = 0
 
     # ------------------------------------------------------------------ pieces
     def educate(self, tour: np.ndarray) -> Individual:
@@ -418,9 +514,17 @@ class _Search:
             remove = self.rng.choice(remove, 2 * self.p.ruin_max, replace=False)
         return self.ruin(ind, self.pc * 10.0, self.ptw * 10.0, remove.astype(np.int64))
 
-    def offspring(self, tour: np.ndarray | None = None, parent: Individual | None = None) -> None:
-        """Educate a crossover child ``tour``, or mutate ``parent``; insert it (and maybe its repair)."""
-        ind = self.educate(tour) if parent is None else self.ruin(parent, self.pc, self.ptw)
+    def offspring(self, tour: np.ndarray | None = None, parent: Individual | None = None,
+                  routes: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Educate a crossover child ``tour``, or mutate ``parent``, or improve the solution ``routes``
+        (nodes, starts); insert it (and maybe its repair)."""
+        if routes is not None:
+            ind = self.improve(routes[0], routes[1], self.pc, self.ptw)
+        elif parent is None:
+            assert tour is not None
+            ind = self.educate(tour)
+        else:
+            ind = self.ruin(parent, self.pc, self.ptw)
         self.feas_load.append(ind.excess <= 1e-9)
         self.feas_tw.append(ind.warp <= 1e-9)
         if len(self.feas_load) >= 50:
@@ -431,10 +535,19 @@ class _Search:
             if rep.feasible:
                 self.insert(rep)
 
-    def initial_population(self, clock: MaxRuntime, share: float = 1.0) -> bool:
-        """4 x pop_size educated random tours, or as many as ``share`` of the time left allows (two at least)."""
+    def initial_population(self, clock: MaxRuntime, share: float = 1.0,
+                           seeds: list[tuple[np.ndarray, np.ndarray]] | None = None) -> bool:
+        """The ``seeds`` (solutions as nodes, starts) improved by the local search, then educated random
+        tours up to 4 x pop_size in all, or as many as ``share`` of the time left allows (two at least)."""
+        seeds = seeds or []
+        for routes in seeds:
+            self.offspring(routes=routes)
+            self.initial_size += 1
+            self.seeded += 1
+            if clock(0.0):
+                return False
         budget = MaxRuntime(max(0.0, clock.remaining()) * share)
-        for k in range(4 * self.p.pop_size):
+        for k in range(max(2, 4 * self.p.pop_size - len(seeds))):
             self.offspring(self.random_tour())
             self.initial_size += 1
             if clock(0.0):
@@ -447,7 +560,8 @@ class _Search:
         return bool(stop(self.best.dist if self.best is not None else math.inf))
 
     # ------------------------------------------------------------------ main loop
-    def run(self, stop: StoppingCriterion, clock: MaxRuntime, init_share: float = 1.0) -> None:
+    def run(self, stop: StoppingCriterion, clock: MaxRuntime, init_share: float = 1.0,
+            seeds: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         if self.prob.n <= 2:
             nodes = np.arange(1, self.n, dtype=np.int64)
             starts = np.zeros(self.prob.caps.size + 1, dtype=np.int64)
@@ -457,7 +571,7 @@ class _Search:
                                                  self.prob.has_tw)
             self.insert(Individual(nodes, starts, dist, exc, warp, self.n))
             return
-        if not self.initial_population(clock, init_share):
+        if not self.initial_population(clock, init_share, seeds):
             return
         while not self._should_stop(stop):
             self.iterations += 1

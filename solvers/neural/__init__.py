@@ -432,6 +432,105 @@ class _NeuralSolver(BaseSolver):
                           info={**info, "reason": self._why_none(inst, problem)})
         return Result(best, "feasible", runtime, solver=self.name, threads=p.threads, trace=tracer.trace, info=info)
 
+    # ------------------------------------------------------------------ sampling for other solvers
+    def calibrate(self, size: int = 100) -> tuple[float, float]:
+        """Time sampled rollouts on a random instance of ``size`` nodes of a checkpoint's problem;
+        return ``(alpha, beta)`` of the cost model ``seconds = steps x (alpha + beta x nodes x samples)``.
+
+        Called from a warm-up (outside any time limit); :meth:`sample_solutions` uses the model to
+        truncate the number of samples to a time budget.
+        """
+        import torch
+
+        from envs.adapters import get_problem
+
+        path = next(iter(self.paths.values()))
+        policy, meta = load_policy(str(path))
+        env = env_for(meta["problem"], size)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.params.threads)
+        times: dict[int, tuple[float, int, int]] = {}
+        try:
+            with torch.random.fork_rng(), torch.inference_mode():
+                for k in (1, 1, 32):  # the first call pays one-off costs; keep the second
+                    torch.manual_seed(0)  # the same random instance each time
+                    td = env.reset(batch_size=[1])
+                    nodes = int(td["action_mask"].shape[-1])
+                    t0 = time.perf_counter()
+                    out = policy(td, env, decode_type="sampling", **({"num_samples": k} if k > 1 else {}))
+                    times[k] = (time.perf_counter() - t0, int(out["actions"].shape[-1]), nodes)
+        finally:
+            torch.set_num_threads(threads)
+        (t1, l1, n1), (t32, l32, _) = times[1], times[32]
+        alpha = max(1e-6, t1 / max(1, l1))
+        beta = max(1e-9, (t32 / max(1, l32) - alpha) / (n1 * 31))
+        self.cost_model = (alpha, beta)
+        get_problem(meta["problem"])  # imported now rather than in a timed solve
+        return self.cost_model
+
+    def sample_solutions(self, instance: Instance, samples: int, seed: int = 0, budget: float | None = None
+                         ) -> tuple[list[Any], dict[str, Any]]:
+        """Distinct allowed solutions among ``samples`` sampled rollouts of the policy on ``instance``.
+
+        One batched forward pass (rl4co's ``num_samples``: the encoder runs once for all samples).
+        With ``budget`` (seconds), the number of samples is cut to what the cost model of
+        :meth:`calibrate` (x 1.5 for safety) predicts fits in it, possibly none; without, all
+        ``samples`` are drawn, so that the same seed gives the same solutions on any machine.
+        Solutions come best reward first; ``info`` counts what was drawn and kept.
+        """
+        import torch
+
+        from envs.adapters import get_problem, to_tensordict
+        from solvers.neural.decode import allowed
+
+        t0 = time.perf_counter()
+        path, meta = self._check(instance)
+        problem = meta["problem"]
+        adapter = get_problem(problem)
+        k = samples
+        if budget is not None:
+            k = min(samples, self._affordable(instance, budget))
+        info: dict[str, Any] = {"init_samples": k, "init_allowed": 0}
+        if k < 1:
+            info["init_sampling_s"] = time.perf_counter() - t0
+            return [], info
+        policy, _ = load_policy(str(path))
+        env = env_for(problem, adapter.size_of(instance))
+        td, norms = to_tensordict([instance], problem=problem)
+        fleet = torch.tensor([float(instance.num_vehicles) if instance.num_vehicles and adapter.multi_route
+                              else float("inf")])
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.params.threads)
+        try:
+            with torch.random.fork_rng(), torch.inference_mode():
+                torch.manual_seed(seed)
+                out = policy(env.reset(td.clone()), env, decode_type="sampling", **({"num_samples": k} if k > 1 else {}))
+                rewards, actions = out["reward"].reshape(-1), out["actions"].reshape(k, -1)
+                ok = allowed(actions[:, None, :], adapter, instance.num_customers, fleet)[:, 0]
+        finally:
+            torch.set_num_threads(threads)
+        sols, seen = [], set()
+        for b in torch.argsort(rewards, descending=True, stable=True).tolist():
+            if not bool(ok[b]):
+                continue
+            acts = tuple(int(x) for x in actions[b].tolist())
+            if acts in seen:
+                continue
+            seen.add(acts)
+            sols.append(adapter.to_solution(instance, list(acts), norms[0]))
+        info["init_allowed"] = int(ok.sum())
+        info["init_sampling_s"] = time.perf_counter() - t0
+        return sols, info
+
+    def _affordable(self, instance: Instance, budget: float) -> int:
+        """Most samples whose rollout the cost model predicts within ``budget`` seconds (0: none)."""
+        alpha, beta = getattr(self, "cost_model", None) or self.calibrate()
+        steps = instance.n
+        if instance.demands is not None and instance.capacity:  # a return to the depot per route
+            steps += int(float(sum(instance.demands)) / float(instance.capacity)) + 2
+        per_step = budget / 1.5 / steps - alpha
+        return max(0, int(per_step / (beta * instance.n))) if per_step > 0 else 0
+
     @staticmethod
     def _why_none(inst: Instance, problem: str) -> str:
         if problem == "hcvrp":
