@@ -221,6 +221,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     instance = _read_instance(args)
     solver = solvers.get(args.solver, options=options)
     check_supported(solver, instance)
+    check = getattr(solver, "check", None)  # what else the solver cannot take (aco's heatmap network, cluster)
+    if callable(check):
+        check(instance)
     _warmup(solver)
     result = _run_solver(solver, instance, args.time_limit, args.seed)
     bks = _reference(instance, args)
@@ -557,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # name, light module, help, its add-arguments and handler functions, its example attribute, description
 _OPTIONAL = (
-    ("train", "envs.train_cli", "Train a neural policy (AM or POMO) with rl4co.", "add_arguments", "run",
+    ("train", "envs.train_cli", "Train a neural policy (AM, POMO, MatNet, DeepACO) with rl4co.", "add_arguments", "run",
      "EXAMPLE", True),
     ("average", "envs.average", "Average the weights of a training run's last epochs (SWA).", "add_arguments",
      "run", "EXAMPLE", True),
