@@ -61,7 +61,7 @@ def parse_configs(text: str) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def cases(problem: str, which: list[str], count: int) -> list[tuple[Instance, float | None]]:
+def cases(problem: str, which: list[str], count: int, split: str = "test") -> list[tuple[Instance, float | None]]:
     """(instance, reference) pairs; None: against the best found here."""
     from envs.train import fixed_set, read_references, reference_path
 
@@ -73,8 +73,8 @@ def cases(problem: str, which: list[str], count: int) -> list[tuple[Instance, fl
                 out.append((read(name), entry.value if entry is not None else None))
         elif case.startswith("gen"):
             size = int(case[3:])
-            refs = read_references(reference_path(problem, size, "test"))
-            for inst in fixed_set(problem, size, "test", count):
+            refs = read_references(reference_path(problem, size, split))
+            for inst in fixed_set(problem, size, split, count):
                 out.append((inst, refs.get(inst.name)))
         else:
             raise SystemExit(f"--cases: tsplib, gen100, gen200, ...; got {case!r}")
@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--problem", choices=("tsp", "cvrp"), default="tsp")
     ap.add_argument("--cases", default="tsplib,gen100,gen200")
     ap.add_argument("--count", type=int, default=5, help="generated instances per size")
+    ap.add_argument("--split", choices=("test", "val"), default="test",
+                    help="generated set: test (seed 2002) or val (seed 1001, for tuning)")
     ap.add_argument("--limit", type=float, default=5.0, help="seconds per run")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--configs", default=None, help="'|'-separated aco configurations (see above)")
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         s.warmup()
         print(f"warm-up {label}: {time.perf_counter() - t0:.1f} s", flush=True)
         made.append((label, s))
-    items = cases(args.problem, args.cases.split(","), args.count)
+    items = cases(args.problem, args.cases.split(","), args.count, args.split)
     objs: dict[tuple[str, str], list[float | None]] = {}
     heat_s: dict[str, list[float]] = {label: [] for label, _ in made}
     print(f"\n## objective per seed ({args.limit:g} s, seeds {args.seeds})", flush=True)

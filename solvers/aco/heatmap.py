@@ -31,11 +31,14 @@ def resolve(name: str) -> Path:
     from solvers.neural.checkpoints import resolve_checkpoint
 
     text = str(name).strip()
-    if text.startswith(MODEL + ":"):
-        return resolve_checkpoint(text.split(":", 1)[1], MODEL)
-    p = Path(text).expanduser()
-    if p.is_file() or p.is_dir():
-        return resolve_checkpoint(text, MODEL)
+    try:
+        if text.startswith(MODEL + ":"):
+            return resolve_checkpoint(text.split(":", 1)[1], MODEL)
+        p = Path(text).expanduser()
+        if p.is_file() or p.is_dir():
+            return resolve_checkpoint(text, MODEL)
+    except SolverError as exc:
+        raise SolverError(f"heatmap {name!r}: {exc}") from None
     raise SolverError(f"heatmap {name!r}: expected deepaco:<checkpoint> (a shipped name such as deepaco:tsp100, "
                       "a .pt file of vrp train --model deepaco, or its run folder) or a path to such a file")
 
