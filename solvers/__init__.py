@@ -44,7 +44,7 @@ register(SolverSpec(
 register(SolverSpec(
     "aco", ROUTING, "solvers.aco:ACOSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp"}),
     "MAX-MIN ant system over candidate lists + the HGS local search; optional learned heatmap prior "
-    "(heatmap=deepaco:tsp100, deepaco:cvrp100: a DeepACO network, needs the neural extra)",
+    "(heatmap=deepaco:<checkpoint> of vrp train --model deepaco: a DeepACO network, needs the neural extra)",
     requires=("numba",)))
 
 register(SolverSpec(

@@ -1,9 +1,11 @@
-"""Learned heatmaps for the ant colony: ``aco --option heatmap=deepaco:tsp100``.
+"""Learned heatmaps for the ant colony: ``aco --option heatmap=deepaco:runs/deepaco-tsp100``.
 
 A heatmap name is ``deepaco:<checkpoint>``, the checkpoint named as for the neural
-solvers (:mod:`solvers.neural.checkpoints`): a shipped name (``tsp100`` is
-``datasets/checkpoints/deepaco-tsp100.pt``), a ``.pt`` file from ``vrp train --model
-deepaco``, or its run folder; a bare path to such a file is taken as well.
+solvers (:mod:`solvers.neural.checkpoints`): a ``.pt`` file from ``vrp train --model
+deepaco``, its run folder, or a shipped name (``tsp100`` would be
+``datasets/checkpoints/deepaco-tsp100.pt``; none is shipped today: the heatmaps trained
+so far did not lower ``aco``'s mean gap at equal time, see
+``benchmarks/results/deepaco-2026-12-06.txt``); a bare path to such a file is taken as well.
 
 The network is rl4co's DeepACO heatmap encoder (NARGNN): it reads the coordinates,
 normalised as the adapter does for training (:mod:`envs.adapters`), and gives an
