@@ -41,8 +41,8 @@ def resolve(name: str) -> Path:
             return resolve_checkpoint(text, MODEL)
     except SolverError as exc:
         raise SolverError(f"heatmap {name!r}: {exc}") from None
-    raise SolverError(f"heatmap {name!r}: expected deepaco:<checkpoint> (a shipped name such as deepaco:tsp100, "
-                      "a .pt file of vrp train --model deepaco, or its run folder) or a path to such a file")
+    raise SolverError(f"heatmap {name!r}: expected deepaco:<checkpoint> (a .pt file of vrp train --model deepaco, "
+                      "its run folder, or a shipped name deepaco:<problem><size>) or a path to such a file")
 
 
 class Heatmap:
