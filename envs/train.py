@@ -1,4 +1,4 @@
-"""Training attention policies with rl4co (AM + rollout baseline, POMO + shared baseline).
+"""Training policies with rl4co (AM + rollout baseline, POMO + shared baseline, MatNet, DeepACO heatmaps).
 
 rl4co does the modelling and REINFORCE; Lightning runs the loop (and its multi-device
 strategies). This module adds what a user of ``vrp train`` needs around them:
@@ -34,8 +34,15 @@ POMO_POLICY = {"embed_dim": 128, "num_encoder_layers": 6, "num_heads": 8, "norma
                "use_graph_context": False}
 #: MatNet (Kwon et al. 2021) at half its published width: 128 wide (so at most 128 nodes), 5 layers
 MATNET_POLICY = {"embed_dim": 128, "num_encoder_layers": 5, "num_heads": 8, "normalization": "instance"}
-MODELS = ("am", "pomo", "matnet")
-DEFAULT_POLICY: dict[str, dict[str, Any]] = {"am": AM_POLICY, "pomo": POMO_POLICY, "matnet": MATNET_POLICY}
+#: DeepACO (Ye et al. 2023): rl4co's NARGNN heatmap network (its published depth and width) whose
+#: heatmap ants sample from; REINFORCE with the shared baseline over the ants of an instance
+DEEPACO_POLICY = {"embed_dim": 64, "num_layers_graph_encoder": 15, "num_layers_heatmap_generator": 5,
+                  "n_ants": {"train": 20, "val": 20, "test": 20}}
+MODELS = ("am", "pomo", "matnet", "deepaco")
+DEFAULT_POLICY: dict[str, dict[str, Any]] = {"am": AM_POLICY, "pomo": POMO_POLICY, "matnet": MATNET_POLICY,
+                                             "deepaco": DEEPACO_POLICY}
+#: what ``--layers`` sets, by model
+LAYERS_KEY = {"deepaco": "num_layers_graph_encoder"}
 CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
               "epoch_s", "wall_s", "lr"]
 
@@ -70,11 +77,16 @@ class TrainConfig:
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def check_policy_kwargs(kwargs: dict[str, Any]) -> None:
+def check_policy_kwargs(kwargs: dict[str, Any], model: str = "am") -> None:
     """Reject architectures the attention kernels cannot run, before anything is written.
 
     torch's attention needs a head size that is a multiple of 8 and at most 128.
     """
+    if model == "deepaco":  # a GNN: any positive width and depth
+        for key in ("embed_dim", "num_layers_graph_encoder"):
+            if key in kwargs and int(kwargs[key]) < 1:
+                raise ValueError(f"{'layers' if key != 'embed_dim' else key}: must be at least 1, got {kwargs[key]}")
+        return
     heads = int(kwargs.get("num_heads", AM_POLICY["num_heads"]))
     dim = kwargs.get("embed_dim")
     if dim is not None and (int(dim) <= 0 or int(dim) % (8 * heads) or int(dim) // heads > 128):
@@ -143,14 +155,28 @@ def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
     costs: list[float] = []
     was_training = policy.training
     policy.eval()
+    decode = _greedy_decoder(policy)
     with torch.inference_mode():
         for i in range(0, len(instances), batch_size):
             chunk = instances[i:i + batch_size]
             td, norms = to_tensordict(chunk, device=device, problem=problem)
-            out = policy(env.reset(td), env, phase="test", decode_type="greedy")
+            out = decode(env.reset(td), env, phase="test", decode_type="greedy")
             costs += [denormalise_cost(r, n) for r, n in zip(out["reward"].tolist(), norms)]
     policy.train(was_training)
     return costs
+
+
+def _greedy_decoder(policy: Any) -> Any:
+    """The greedy decoding call of ``policy``: its own forward, except for a DeepACO policy, whose
+    test-phase forward runs rl4co's ant system: there, the heatmap's greedy tour (its
+    non-autoregressive parent's forward), one cheap number that follows the heatmap's quality."""
+    from rl4co.models.zoo.deepaco import DeepACOPolicy
+
+    if isinstance(policy, DeepACOPolicy):
+        from rl4co.models.common.constructive.nonautoregressive import NonAutoregressivePolicy
+
+        return lambda td, env, **kw: NonAutoregressivePolicy.forward(policy, td, env, **kw)
+    return policy
 
 
 def validation_score(costs: list[float], instances: list, problem: str, size: int) -> dict[str, Any]:
@@ -174,8 +200,13 @@ def validation_score(costs: list[float], instances: list, problem: str, size: in
 
 
 def make_policy(model: str, env_name: str, policy_kwargs: dict[str, Any], problem: str | None = None) -> Any:
-    """An rl4co policy with the given architecture: ``AttentionModelPolicy`` (am, pomo) or
-    ``MatNetPolicy`` (matnet); a problem rl4co has no embeddings for brings its own."""
+    """An rl4co policy with the given architecture: ``AttentionModelPolicy`` (am, pomo),
+    ``MatNetPolicy`` (matnet) or ``DeepACOPolicy`` (deepaco: needs torch-geometric); a problem
+    rl4co has no embeddings for brings its own."""
+    if model == "deepaco":
+        from rl4co.models.zoo.deepaco import DeepACOPolicy
+
+        return DeepACOPolicy(env_name=env_name, **policy_kwargs)
     if model == "matnet":
         from rl4co.models.zoo.matnet import MatNetPolicy
 
@@ -214,6 +245,13 @@ def save_state(path: Path, state: dict[str, Any], meta: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _check_torch_geometric() -> None:
+    try:
+        import torch_geometric  # noqa: F401
+    except ImportError:
+        raise ValueError("model: deepaco needs torch-geometric (pip install 'vrp-toolkit[neural]')") from None
+
+
 def _versions() -> dict[str, str]:
     import lightning
     import rl4co
@@ -231,6 +269,7 @@ _NOISE = (
     r"`isinstance\(treespec, LeafSpec\)` is deprecated",
     r"Found \d+ module\(s\) in eval mode",
     r"Checkpoint directory .* exists and is not empty",  # --resume writes into its own run folder
+    r"Attribute 'policy' removed from hparams",  # DeepACO's policy: saved in every .pt and in last.ckpt's state
 )
 
 
@@ -277,11 +316,13 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     if bad:
         raise ValueError(f"variants: {cfg.problem} takes {', '.join(sorted(adapter.variants))}, got {', '.join(bad)}")
     baseline = cfg.baseline or ("rollout" if cfg.model == "am" else "shared")
-    if cfg.model in ("pomo", "matnet") and baseline != "shared":
+    if cfg.model in ("pomo", "matnet", "deepaco") and baseline != "shared":
         raise ValueError(f"baseline: {cfg.model} trains with the shared baseline only")
     if cfg.model == "am" and baseline not in ("rollout", "exponential", "shared"):
         raise ValueError(f"baseline: am supports rollout, exponential, shared; got {baseline!r}")
-    check_policy_kwargs(cfg.policy_kwargs)
+    check_policy_kwargs(cfg.policy_kwargs, cfg.model)
+    if cfg.model == "deepaco":
+        _check_torch_geometric()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_full = out / "last.ckpt"
@@ -300,12 +341,16 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
     if cfg.init:
         init = torch.load(cfg.init, map_location="cpu", weights_only=True)
         same = init.get("problem") == cfg.problem
+        if init.get("model") == "deepaco" and cfg.model != "deepaco" or cfg.model == "deepaco" and (
+                init.get("model") != "deepaco" or not same):
+            raise ValueError(f"--init: {cfg.init} is a {init.get('model')} {init.get('problem')} checkpoint; "
+                             f"a {cfg.model} {cfg.problem} policy cannot start from it")
         if not same and (init.get("model") == "matnet") != (cfg.model == "matnet"):
             raise ValueError(f"--init: {cfg.init} is a {init.get('model')} {init.get('problem')} checkpoint; "
                              f"a {cfg.model} {cfg.problem} policy cannot start from it")
         # the architecture follows the initial weights (e.g. POMO training of an AM policy)
         policy_kwargs = {**dict(init["policy_kwargs"]), **cfg.policy_kwargs}
-    check_policy_kwargs(policy_kwargs)
+    check_policy_kwargs(policy_kwargs, cfg.model)
     policy = make_policy(cfg.model, adapter.env_name, policy_kwargs, cfg.problem)
     if init is not None:
         if init.get("problem") == cfg.problem:
@@ -323,6 +368,12 @@ def train(cfg: TrainConfig, callbacks: list | None = None) -> Path:  # noqa: C90
         from rl4co.models.zoo import MatNet
 
         lit = MatNet(env, policy=policy, **common)
+    elif cfg.model == "deepaco":
+        from rl4co.models.zoo import DeepACO
+
+        # the shared baseline over the ants of each instance is DeepACO's own (baseline "no" in rl4co);
+        # trained on the sampled tours themselves (rl4co's local-search augmentation is 2-opt for tsp only)
+        lit = DeepACO(env, policy=policy, baseline="no", train_with_local_search=False, **common)
     else:
         lit = POMO(env, policy=policy, **common)
 

@@ -46,9 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--problem", choices=PROBLEM_NAMES, required=True,
                         help="problem variant, or mtvrp: one policy for cvrp, ocvrp and vrptw (mixed batches)")
     parser.add_argument("--size", type=int, required=True, help="cities (tsp, atsp) or customers (the rest)")
-    parser.add_argument("--model", choices=("am", "pomo", "matnet"), default=None,
+    parser.add_argument("--model", choices=("am", "pomo", "matnet", "deepaco"), default=None,
                         help="am: attention model + REINFORCE (default; atsp: matnet); pomo: multi-start, shared "
-                        "baseline; matnet: MatNet on the distance matrix (atsp)")
+                        "baseline; matnet: MatNet on the distance matrix (atsp); deepaco: a GNN heatmap for the "
+                        "ant colony (tsp, cvrp; aco --option heatmap=deepaco:NAME)")
     parser.add_argument("--variants", default=None,
                         help="mtvrp: comma-separated variants of the mixed batches (default cvrp,ocvrp,vrptw)")
     parser.add_argument("--baseline", choices=("rollout", "shared", "exponential"), default=None,
@@ -69,8 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-time", type=parse_duration, default=None,
                         help="wall-time bound of this run: stop after the last epoch that fits (2h, 90m, 3600)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--embed-dim", type=int, default=None, help="embedding size (default 128)")
-    parser.add_argument("--layers", type=int, default=None, help="encoder layers (default am 3, pomo 6)")
+    parser.add_argument("--embed-dim", type=int, default=None, help="embedding size (default 128; deepaco 64)")
+    parser.add_argument("--layers", type=int, default=None,
+                        help="encoder layers (default am 3, pomo 6, matnet 5, deepaco 15 GNN layers)")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu", help="Lightning accelerator")
     parser.add_argument("--devices", default="1", help="devices per node, passed to Lightning")
     parser.add_argument("--num-nodes", type=int, default=1, help="nodes, passed to Lightning")
@@ -94,14 +96,14 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``vrp train``; returns the exit status."""
-    from envs.train import TrainConfig, train
+    from envs.train import LAYERS_KEY, TrainConfig, train
 
     policy_kwargs = {}
+    model = args.model or ("matnet" if args.problem == "atsp" else "am")
     if args.embed_dim is not None:
         policy_kwargs["embed_dim"] = args.embed_dim
     if args.layers is not None:
-        policy_kwargs["num_encoder_layers"] = args.layers
-    model = args.model or ("matnet" if args.problem == "atsp" else "am")
+        policy_kwargs[LAYERS_KEY.get(model, "num_encoder_layers")] = args.layers
     variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
     cfg = TrainConfig(
         problem=args.problem, size=args.size, model=model, variants=variants, baseline=args.baseline, epochs=args.epochs,
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m envs.train_cli ...`` (same as ``vrp train ...``)."""
-    parser = argparse.ArgumentParser(prog="vrp train", description="Train an attention policy with rl4co.")
+    parser = argparse.ArgumentParser(prog="vrp train", description="Train a policy with rl4co.")
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run(args)

@@ -43,7 +43,8 @@ register(SolverSpec(
     requires=("numba",)))
 register(SolverSpec(
     "aco", ROUTING, "solvers.aco:ACOSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp"}),
-    "MAX-MIN ant system over candidate lists + the HGS local search (optional heatmap prior)",
+    "MAX-MIN ant system over candidate lists + the HGS local search; optional learned heatmap prior "
+    "(heatmap=deepaco:<checkpoint> of vrp train --model deepaco: a DeepACO network, needs the neural extra)",
     requires=("numba",)))
 
 register(SolverSpec(

@@ -221,7 +221,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     instance = _read_instance(args)
     solver = solvers.get(args.solver, options=options)
     check_supported(solver, instance)
-    check = getattr(solver, "check", None)  # a solver's further reasons not to run (ga init=, cluster inner=)
+    check = getattr(solver, "check", None)  # a solver's further reasons not to run (ga init=, aco heatmap=, cluster inner=)
     if callable(check):
         check(instance)
     _warmup(solver)
@@ -560,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # name, light module, help, its add-arguments and handler functions, its example attribute, description
 _OPTIONAL = (
-    ("train", "envs.train_cli", "Train a neural policy (AM or POMO) with rl4co.", "add_arguments", "run",
+    ("train", "envs.train_cli", "Train a neural policy (AM, POMO, MatNet, DeepACO) with rl4co.", "add_arguments", "run",
      "EXAMPLE", True),
     ("average", "envs.average", "Average the weights of a training run's last epochs (SWA).", "add_arguments",
      "run", "EXAMPLE", True),

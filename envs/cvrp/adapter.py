@@ -23,6 +23,7 @@ class CVRPProblem(NeuralProblem):
     env_name: ClassVar[str] = "cvrp"
     normalisation: ClassVar[str] = "coords: bounding box to unit square (aspect kept); demands: / capacity"
     train_variants: ClassVar[tuple[str, ...]] = ("cvrp",)
+    models: ClassVar[tuple[str, ...]] = ("am", "pomo", "deepaco")
     multi_route: ClassVar[bool] = True
 
     def features(self, instance: Instance) -> tuple[dict[str, np.ndarray], Normalisation]:

@@ -19,6 +19,7 @@ class TSPProblem(NeuralProblem):
     variants: ClassVar[frozenset[str]] = frozenset({"tsp"})
     env_name: ClassVar[str] = "tsp"
     train_variants: ClassVar[tuple[str, ...]] = ("tsp",)
+    models: ClassVar[tuple[str, ...]] = ("am", "pomo", "deepaco")
 
     def size_of(self, instance: Instance) -> int:
         return instance.n

@@ -1,9 +1,11 @@
 """MAX-MIN ant system (Stützle & Hoos 2000) with the HGS local search on the best ants.
 
 Ants build solutions over candidate lists with probability proportional to
-``tau^alpha * eta^beta * prior``; ``eta = 1/d`` and ``prior`` is an optional
+``tau^alpha * eta^beta * prior^gamma``; ``eta = 1/d`` and ``prior`` is an optional
 heatmap (a learned edge-probability matrix, DeepACO-style), given to ``solve`` or
-set on the solver. The best ants of each iteration are improved by the one local
+set on the solver, or computed in the solve by a trained DeepACO network
+(``heatmap=deepaco:tsp100``, see :mod:`solvers.aco.heatmap`; its time counts in the
+time limit, its loading happens in :meth:`ACOSolver.warmup`). The best ants of each iteration are improved by the one local
 search of the toolkit (:mod:`solvers.hgs.localsearch`); pheromone is evaporated,
 deposited by the iteration-best or the best-so-far solution, and kept in
 ``[tau_min, tau_max]``.
@@ -56,6 +58,9 @@ class Params:
         MAX-MIN parameter setting ``tau_min`` (probability of rebuilding the best).
     gamma
         Exponent of the heatmap prior (when one is given).
+    heatmap
+        A learned heatmap computed for each instance: ``deepaco:<checkpoint>`` (``deepaco:tsp100``,
+        ``deepaco:runs/x/best.pt``) or a checkpoint path; None: no prior.
     """
 
     max_iterations: int | None = None
@@ -68,6 +73,7 @@ class Params:
     ls_ants: int = 4
     p_best: float = 0.05
     gamma: float = 1.0
+    heatmap: str | None = None
 
     def __post_init__(self) -> None:
         check_iteration_limits(self.max_iterations, self.no_improvement)
@@ -96,10 +102,25 @@ class ACOSolver(BaseSolver):
     def __init__(self, params: Any = None, heatmap: np.ndarray | None = None) -> None:
         super().__init__(params)
         self.heatmap = heatmap
+        self.network = None
+        if self.params.heatmap:
+            from solvers.aco.heatmap import Heatmap
+
+            self.network = Heatmap(self.params.heatmap)  # an unknown checkpoint fails here, before any work
 
     def warmup(self) -> float:
-        """Compile the numba kernels (cached on disk after the first time); seconds taken."""
-        return warmup()
+        """Compile the numba kernels (cached on disk after the first time) and load the heatmap
+        network, if any; seconds taken."""
+        t = warmup()
+        if self.network is not None:
+            t += self.network.load()
+        return t
+
+    def check(self, instance: Instance) -> None:
+        """Every reason not to run on ``instance``, before any work (the heatmap network's problem,
+        coordinates)."""
+        if self.network is not None:
+            self.network.check(instance)
 
     def solve(self, instance: Instance, *, time_limit: float, seed: int = 0,
               heatmap: np.ndarray | None = None) -> Result:
@@ -115,10 +136,15 @@ class ACOSolver(BaseSolver):
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: Params = self.params
         tracer = Tracer("min", start=start)
+        heatmap = self.heatmap
+        heatmap_s = 0.0
+        if heatmap is None and self.network is not None:
+            heatmap = self.network(instance)  # inside the time limit
+            heatmap_s = time.perf_counter() - start
         prob = build(instance)
         n = prob.n
-        if self.heatmap is not None:
-            h = np.asarray(self.heatmap, dtype=float)
+        if heatmap is not None:
+            h = np.asarray(heatmap, dtype=float)
             if h.shape != (n, n) or not np.isfinite(h).all() or (h < 0).any():
                 raise SolverError(f"heatmap: expected a non-negative finite {n}x{n} matrix, got shape {h.shape}")
             h = h[np.ix_(prob.order, prob.order)]
@@ -206,7 +232,9 @@ class ACOSolver(BaseSolver):
                 A.deposit(tau, it_best[1], it_best[2], 1.0 / max(it_best[0], 1e-12), symmetric)
             A.bound(tau, 1.0, tmin, tmax)
         assert best_nodes is not None and best_starts is not None
-        info = {"iterations": iterations}
+        info: dict[str, Any] = {"iterations": iterations}
+        if self.network is not None and self.heatmap is None:
+            info["heatmap_s"] = round(heatmap_s, 4)
         return Result(prob.to_solution(best_nodes, best_starts), "feasible", tracer.elapsed(), trace=tracer.trace,
                       info=info)
 

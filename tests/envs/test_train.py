@@ -221,3 +221,22 @@ def test_every_problem_trains_one_tiny_epoch_and_resumes(tmp_path, problem: str)
             assert evaluate(inst, result.solution).feasible
         else:
             assert problem == "hcvrp" and result.status == "timeout"
+
+
+def test_deepaco_tiny_epoch_then_resume(tmp_path) -> None:
+    pytest.importorskip("torch_geometric")
+    out = tmp_path / "deepaco"
+    args = ["--model", "deepaco", "--problem", "tsp", "--size", "10", "--train-size", "8", "--batch-size", "4",
+            "--val-size", "4", "--layers", "2", "--embed-dim", "16", "--seed", "5", "--no-progress", "--out", str(out)]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2", "--resume"]) == 0
+    rows = _rows(out / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["0", "1"] and int(rows[1]["samples"]) == 16
+    assert all(float(r["val_cost"]) > 0 for r in rows)
+    last = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+    assert last["model"] == "deepaco" and last["baseline"] == "shared" and last["samples_seen"] == 16
+    assert last["policy_kwargs"]["num_layers_graph_encoder"] == 2 and last["policy_kwargs"]["embed_dim"] == 16
+    assert len(last["commands"]) == 2 and "--model deepaco" in last["commands"][0] and "--resume" in last["commands"][1]
+    # DeepACO trains tsp and cvrp only, with its own shared baseline
+    assert main([*args[:2], "--problem", "op", *args[4:], "--epochs", "1"]) == 2
+    assert main([*args, "--epochs", "1", "--baseline", "rollout"]) == 2
