@@ -39,7 +39,7 @@ register(SolverSpec(
 register(SolverSpec(
     "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
     "hybrid genetic search (HGS: OX, optimal Split, granular LS + SWAP*, time warp, diversity); "
-    "no op/pctsp: its giant tours visit every customer",
+    "no op/pctsp: its giant tours visit every customer; init=am:50 seeds it with policy samples",
     requires=("numba",)))
 register(SolverSpec(
     "aco", ROUTING, "solvers.aco:ACOSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp"}),
@@ -57,7 +57,7 @@ register(SolverSpec(
     "am", ROUTING, "solvers.neural:AMSolver",
     frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"}),
     "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:op20, am:mtvrp20 (cvrp/ocvrp/vrptw "
-    "in one), am:50 (the size-50 model of the instance's variant); search=ls",
+    "in one), am:50 (the size-50 model of the instance's variant); search=ls|eas; decomposes beyond 2x its size",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20", "am:mtvrp20")))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),

@@ -349,15 +349,31 @@ class _NeuralSolver(BaseSolver):
                 return [r.solution for r in parts.solve_batch(subs, time_limit=left, seed=seed)]
 
             result = by_parts(inst, decode_batch, part, start, self.progress)
-            if p.search == "ls" and start + 0.9 * limit > time.perf_counter():
+            if p.search == "ls":  # polish; then other parts (cuts rotated), until the limit
                 from solvers.hgs.polish import polish
 
-                assert isinstance(result.solution, Solution)
-                better = polish(inst, result.solution, seed, p.granular)
-                result.info["polished"] = better is not result.solution
-                if better is not result.solution:
-                    result.solution = better
-                    result.trace.append((time.perf_counter() - start, evaluate(inst, better).objective))
+                tracer = Tracer(inst.sense, start, callback=self.progress)
+                best = result.solution
+                assert isinstance(best, Solution)
+                best_obj = evaluate(inst, best).objective
+                tracer.offer(best_obj)
+                rounds, last = 0, 0.0
+                while p.max_iterations is None or rounds < p.max_iterations:
+                    if p.max_iterations is None and time.perf_counter() + last > start + 0.9 * limit:
+                        break
+                    t0 = time.perf_counter()
+                    cand = best if rounds == 0 else by_parts(inst, decode_batch, part, start, None,
+                                                             angle=rounds * 2.399963).solution
+                    assert isinstance(cand, Solution)
+                    out = polish(inst, cand, seed * 1_000_003 + rounds, p.granular)
+                    obj = evaluate(inst, out).objective
+                    if obj < best_obj - 1e-9:
+                        best, best_obj = out, obj
+                        tracer.offer(obj)
+                    rounds += 1
+                    last = time.perf_counter() - t0
+                result = Result(best, "feasible", tracer.elapsed(), trace=tracer.trace,
+                                info={**result.info, "rounds": rounds})
         result.solver = self.name
         result.threads = p.threads
         result.info = {"checkpoint": str(self.path_for(inst)), "decode": p.decode or self.default_decode,

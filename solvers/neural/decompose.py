@@ -16,7 +16,8 @@ into parts of about its training size and decodes each part with the policy, in 
   part cycles are merged one by one, in nearest-centroid order from the depot's part, each by
   the cheapest exchange of one edge of the tour so far and one of the part's cycle (Karp's
   partitioning scheme with a learned sub-solver). With ``search=ls`` the merged tour is then
-  polished by the HGS local search; with ``search=eas`` each part is searched in its share
+  polished by the HGS local search, and rounds of other parts (the cuts' axes rotated) are
+  decoded, merged and polished until the time limit, keeping the best; with ``search=eas`` each part is searched in its share
   of the time.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
@@ -108,12 +109,19 @@ def _merge(big: list[int], small: list[int], d: np.ndarray) -> list[int]:
 
 
 def by_parts(instance: Instance, decode_batch: Callable[[list[Instance]], list[Solution | None]],
-             part_size: int, start: float, progress: Callable[[float, float], None] | None) -> Result:
-    """tsp: tour compact parts with the policy (one batch), then merge the cycles (see the module docstring)."""
+             part_size: int, start: float, progress: Callable[[float, float], None] | None,
+             angle: float = 0.0) -> Result:
+    """tsp: tour compact parts with the policy (one batch), then merge the cycles (see the module docstring).
+
+    ``angle`` rotates the axes of the median cuts (another angle, other parts).
+    """
     assert instance.coords is not None
     d = instance.distances
     tracer = Tracer(instance.sense, start, callback=progress)
     coords = np.asarray(instance.coords, float)
+    if angle:
+        c, s = np.cos(angle), np.sin(angle)
+        coords = coords @ np.array([[c, -s], [s, c]])
     parts = _halves(np.arange(instance.n, dtype=np.int64), coords, part_size)
     subs = [_part_instance(instance, m, k) for k, m in enumerate(parts)]
     sols = decode_batch([s for s, m in zip(subs, parts) if m.size >= 4])
