@@ -96,8 +96,8 @@ class NeuralParams:
         (the clock is then not read: the same seed gives the same solution on any machine);
         default: until the time limit.
     decompose
-        ``auto``: an instance of more than twice the checkpoint's training size (tsp, cvrp,
-        ocvrp with an unlimited fleet) is decomposed into parts of about that size, each
+        ``auto``: an instance of more than twice the checkpoint's training size (tsp; cvrp and
+        ocvrp with an unlimited fleet under ``search=ls|eas``) is decomposed into parts of about that size, each
         decoded by the policy (see :mod:`solvers.neural.decompose`); ``off``: decode it whole.
     part_size
         Customers (cities) per part when decomposing; default: the checkpoint's training size.
@@ -263,7 +263,7 @@ class _NeuralSolver(BaseSolver):
         results: list[Result | None] = [None] * len(instances)
         whole = []
         for k, (inst, (_, meta)) in enumerate(zip(instances, checked)):
-            if wants_decomposition(inst, int(meta["size"]), p.decompose):  # each with the whole limit
+            if wants_decomposition(inst, int(meta["size"]), p.decompose, p.search):  # each with the whole limit
                 results[k] = self._decomposed(inst, int(meta["size"]), limit, seed)
             else:
                 whole.append(k)

@@ -6,7 +6,7 @@ neural solver given more than ``2 x size`` customers (cities for tsp) splits the
 into parts of about its training size and decodes each part with the policy, in the chosen
 ``decode``/``search`` mode:
 
-- ``cvrp`` and ``ocvrp`` (unlimited fleet): cluster first, route second
+- ``cvrp`` and ``ocvrp`` (unlimited fleet), with ``search=ls`` or ``eas``: cluster first, route second
   (:mod:`solvers.cluster`: capacity-aware binary k-means territories of at most ``part_size``
   customers, each within its route budget). Each territory is a small instance the policy
   routes; the time limit is shared between territories by their customer counts. With
@@ -19,6 +19,12 @@ into parts of about its training size and decodes each part with the policy, in 
   polished by the HGS local search, and rounds of other parts (the cuts' axes rotated) are
   decoded, merged and polished until the time limit, keeping the best; with ``search=eas`` each part is searched in its share
   of the time.
+
+Without a search, cvrp/ocvrp are decoded whole: a territory puts the depot far from its
+customers, which the policies never saw in training, and ``am:cvrp50``'s greedy routes of the
+territories of X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above the BKS against
+19.5 / 19.2 / 318 % decoding the whole (``benchmarks/decompose.py``); searched territories
+(``search=ls``) reach 4.6 / 1.1 / 4.4 %, below ``savings`` (4.3 / 4.5 / 7.0 %) on two of three.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
 The evaluator scores the joined solution, as always.
@@ -40,10 +46,12 @@ DECOMPOSE_VARIANTS = frozenset({"tsp", "cvrp", "ocvrp"})
 DECOMPOSE_MODES = ("auto", "off")
 
 
-def wants_decomposition(instance: Instance, trained_size: int, mode: str) -> bool:
+def wants_decomposition(instance: Instance, trained_size: int, mode: str, search: str = "none") -> bool:
     """Whether ``instance`` is decomposed for a policy trained on ``trained_size`` nodes."""
     if mode == "off" or instance.variant not in DECOMPOSE_VARIANTS:
         return False
+    if instance.variant != "tsp" and search == "none":
+        return False  # measured: plain decoding of territories is worse than of the whole (docstring)
     if instance.variant != "tsp" and instance.num_vehicles is not None:
         return False  # territories cannot share a fleet limit (see solvers.cluster)
     if instance.variant != "tsp" and instance.coords is None:
