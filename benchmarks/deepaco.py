@@ -21,7 +21,6 @@ scores). ``--configs``: ``|``-separated, each a label-free ``aco`` followed by i
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shlex
 import sys
@@ -29,6 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from meta import load  # noqa: E402  (the script's folder is on sys.path)
 
 import solvers  # noqa: E402
 from vrp.data import bks  # noqa: E402
@@ -39,14 +40,6 @@ from vrp.model import Instance  # noqa: E402
 TSPLIB = ["kroA100", "rd100", "lin105", "ch130", "ch150", "kroA200"]
 XFILES = ["X-n101-k25", "X-n106-k14", "X-n120-k6", "X-n157-k13", "X-n200-k36"]
 DEFAULT_CONFIGS = {"tsp": "aco|aco heatmap=deepaco:tsp100", "cvrp": "aco|aco heatmap=deepaco:cvrp100"}
-
-
-def load() -> str:
-    try:
-        a, b, c = os.getloadavg()
-        return f"load average {a:.2f} {b:.2f} {c:.2f} on {os.cpu_count()} cores"
-    except OSError:
-        return "load average unknown"
 
 
 def parse_configs(text: str) -> list[tuple[str, dict[str, str]]]:

@@ -18,42 +18,22 @@ found was within 1 % of the reference; ``-`` when never). ``ga+am`` is ``ga`` wi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from meta import large_instance as instance  # noqa: E402  (the script's folder is on sys.path)
+from meta import load  # noqa: E402
+
 import solvers  # noqa: E402
-from vrp.data import bks  # noqa: E402
 from vrp.evaluate import evaluate  # noqa: E402
-from vrp.io import read  # noqa: E402
-from vrp.model import Instance  # noqa: E402
 
 INSTANCES = ["X-n101-k25", "X-n120-k6", "X-n157-k13", "X-n200-k36", "X-n401-k29",
              "generated:cvrp:100", "generated:cvrp:200", "generated:cvrp:500"]
 #: column label -> (solver name, options)
 SOLVERS = {"ga": ("ga", {}), "ga+am": ("ga", {"init": "am:50"}), "pyvrp": ("pyvrp", {})}
-
-
-def load() -> str:
-    try:
-        a, b, c = os.getloadavg()
-        return f"load average {a:.2f} {b:.2f} {c:.2f} on {os.cpu_count()} cores"
-    except OSError:
-        return "load average unknown"
-
-
-def instance(name: str) -> tuple[Instance, float | None]:
-    """A shipped file with its BKS, or ``generated:cvrp:N`` (uniform, seed 1) without one."""
-    if name.startswith("generated:"):
-        from envs.generate import generate_many
-
-        _, problem, size = name.split(":")
-        return generate_many(problem, int(size), 1, seed=1)[0], None
-    entry = bks(name)
-    return read(name), (entry.value if entry is not None else None)
 
 
 def gap(obj: float | None, ref: float | None) -> float | None:
