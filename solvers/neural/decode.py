@@ -85,7 +85,9 @@ def decode(policy: Any, env: Any, adapter: NeuralProblem, td: Any, mode: str, sa
         # The plain (augmented) greedy rollouts are in every mode's pool, so no mode is worse
         # than greedy (multistart forces the start greedy would pick too, but a batch of
         # another shape can break a near-tie the other way).
+        t0 = time.perf_counter()
         take_repeated(policy(env.reset(base.clone()), env, decode_type="greedy"), 1)
+        one = time.perf_counter() - t0  # one rollout per (augmented) instance
         if mode == "multistart":
             n_starts = env.get_num_starts(env.reset(td[:1].clone()))
             out = policy(env.reset(base.clone()), env, decode_type="multistart_greedy", num_starts=n_starts)
@@ -95,6 +97,11 @@ def decode(policy: Any, env: Any, adapter: NeuralProblem, td: Any, mode: str, sa
             done = 0
             while done < samples:
                 k = min(per, samples - done)
+                if deadline is not None:  # a pass costs about k greedy passes: fit it to the time left
+                    fits = int((deadline - time.perf_counter()) / max(one, 1e-6))
+                    if fits < 1:
+                        break
+                    k = min(k, fits)
                 # num_samples: rl4co batchifies after the encoder and keeps one decoder cache per
                 # instance (several times faster than batchifying the input; the same rows)
                 kw = {"num_samples": k} if k > 1 else {}
