@@ -58,7 +58,7 @@ register(SolverSpec(
     frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"}),
     "attention model (rl4co, REINFORCE + rollout baseline): am:<checkpoint>, am:op20, am:mtvrp20 (cvrp/ocvrp/vrptw "
     "in one), am:50 (the size-50 model of the instance's variant); search=ls|eas; decomposes beyond 2x its size",
-    requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20", "am:mtvrp20")))
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20", "am:mtvrp20", "am:50")))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),
     "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",
