@@ -123,6 +123,11 @@ def _record_command(path: Path, command: str) -> None:
     tmp.replace(path)
 
 
+def _forget_dropped(path: Path, name: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(ln for ln in lines if not ln.startswith(f"# dropped {name}:")))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problem", choices=PROBLEMS, required=True)
@@ -135,12 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     lim = ap.add_mutually_exclusive_group(required=True)
     lim.add_argument("--time", type=float, help="seconds per instance (wall clock; ilp: the proof's limit)")
     lim.add_argument("--iterations", type=int, help="iterations per instance (pyvrp, ga: load-independent)")
+    ap.add_argument("--retry-dropped", action="store_true",
+                    help="try the instances dropped before again (e.g. proofs lost to a loaded machine); "
+                    "a proved one replaces its '# dropped' line, one dropped again keeps it")
     args = ap.parse_args(argv)
     path = reference_path(args.problem, args.size, args.split)
     path.parent.mkdir(parents=True, exist_ok=True)
     done = set(read_references(path))
-    if path.exists():  # an instance dropped before is not tried again (nor listed twice)
-        done |= {line.split()[2].rstrip(":") for line in path.read_text().splitlines() if line.startswith("# dropped ")}
+    dropped = set()
+    if path.exists():  # an instance dropped before is not tried again (nor listed twice), unless retried
+        dropped = {line.split()[2].rstrip(":") for line in path.read_text().splitlines()
+                   if line.startswith("# dropped ")}
+        if not args.retry_dropped:
+            done |= dropped
     new = not path.exists()
     command = "python benchmarks/neural_references.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     if args.solver == "ilp" and not args.time:
@@ -166,14 +178,17 @@ def main(argv: list[str] | None = None) -> int:
             sol, status = solve(inst)
             secs = time.perf_counter() - t1
             if sol is None or (args.solver == "ilp" and status != "optimal"):
-                fh.write(f"# dropped {inst.name}: {args.solver} status {status} within {limit}\n")
-                fh.flush()
+                if inst.name not in dropped:
+                    fh.write(f"# dropped {inst.name}: {args.solver} status {status} within {limit}\n")
+                    fh.flush()
                 continue
             score = evaluate(inst, sol)
             if not score.feasible:
                 raise RuntimeError(f"{inst.name}: {args.solver} returned an infeasible solution: {score.violations}")
             w.writerow([inst.name, f"{score.objective:.6f}", args.solver, limit, f"{secs:.2f}"])
             fh.flush()
+            if inst.name in dropped:  # proved on a retry: its dropped line goes
+                _forget_dropped(path, inst.name)
             if (k + 1) % 50 == 0:
                 print(f"{k + 1}/{len(instances)} ({time.time() - t0:.0f} s)", flush=True)
     print(f"wrote {path}")
