@@ -129,8 +129,11 @@ def test_neural_inner_reaches_beyond_its_training_size() -> None:
     res = solver.solve(inst, time_limit=10.0, seed=1)
     assert evaluate(inst, res.solution).feasible
     assert res.info["fallback_territories"] == 0
-    with pytest.raises(UnsupportedVariant):  # no ocvrp policy
-        solver.solve(generate("ocvrp", 60, seed=1), time_limit=5.0)
+    # ocvrp: am:50 is the multi-variant size-50 policy there
+    small = generate("ocvrp", 60, seed=1)
+    assert evaluate(small, solver.solve(small, time_limit=5.0, seed=1).solution).feasible
+    with pytest.raises(UnsupportedVariant):  # a tsp policy cannot route cvrp territories
+        _cluster(inner="am:tsp20").solve(generate("cvrp", 60, seed=1), time_limit=5.0)
 
 
 def test_a_missing_neural_extra_is_one_clear_error() -> None:
