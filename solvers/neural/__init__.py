@@ -43,11 +43,16 @@ from solvers.neural.checkpoints import (
     resolve_checkpoint,
     sizes_for,
 )
-from solvers.neural.decode import FORBIDDEN, decode, env_for
+from solvers.neural.decode import FORBIDDEN, decode, env_for, fleet_limits
 from solvers.neural.decompose import DECOMPOSE_MODES, by_parts, by_territories, wants_decomposition
 from solvers.neural.eas import EAS_MODES, EASConfig, eas_steps
-from solvers.neural.search import LS_VARIANTS, SEARCHES, ls_rounds, sample_candidates
-from vrp.evaluate import evaluate
+from solvers.neural.search import (
+    LS_VARIANTS,
+    SEARCHES,
+    distinct_solutions,
+    ls_rounds,
+    sample_candidates,
+)
 from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer, UnsupportedVariant, check_time_limit
 
@@ -297,8 +302,7 @@ class _NeuralSolver(BaseSolver):
                     for s in range(0, len(idx), step):
                         part = [instances[k] for k in idx[s:s + step]]
                         td, norms = to_tensordict(part, problem=problem)
-                        fleet = torch.tensor([float(i.num_vehicles) if i.num_vehicles and adapter.multi_route
-                                              else float("inf") for i in part])
+                        fleet = fleet_limits(part, adapter)
                         rewards, actions = decode(policy, env, adapter, td, mode, p.samples, p.augment, p.chunk,
                                                   deadline, fleet=fleet, customers=first.num_customers)
                         stuck = [b for b, r in enumerate(rewards.tolist()) if r <= -FORBIDDEN / 2]
@@ -349,31 +353,23 @@ class _NeuralSolver(BaseSolver):
                 return [r.solution for r in parts.solve_batch(subs, time_limit=left, seed=seed)]
 
             result = by_parts(inst, decode_batch, part, start, self.progress)
-            if p.search == "ls":  # polish; then other parts (cuts rotated), until the limit
+            if p.search == "ls":  # polish; then rounds of other parts (cuts rotated), until the limit
                 from solvers.hgs.polish import polish
 
                 tracer = Tracer(inst.sense, start, callback=self.progress)
-                best = result.solution
-                assert isinstance(best, Solution)
-                best_obj = evaluate(inst, best).objective
-                tracer.offer(best_obj)
-                rounds, last = 0, 0.0
-                while p.max_iterations is None or rounds < p.max_iterations:
-                    if p.max_iterations is None and time.perf_counter() + last > start + 0.9 * limit:
-                        break
-                    t0 = time.perf_counter()
-                    cand = best if rounds == 0 else by_parts(inst, decode_batch, part, start, None,
-                                                             angle=rounds * 2.399963).solution
-                    assert isinstance(cand, Solution)
-                    out = polish(inst, cand, seed * 1_000_003 + rounds, p.granular)
-                    obj = evaluate(inst, out).objective
-                    if obj < best_obj - 1e-9:
-                        best, best_obj = out, obj
-                        tracer.offer(obj)
-                    rounds += 1
-                    last = time.perf_counter() - t0
+                assert isinstance(result.solution, Solution)
+
+                def other_parts(rnd: int) -> list[Solution]:
+                    sol = by_parts(inst, decode_batch, part, start, None, angle=rnd * 2.399963).solution
+                    assert isinstance(sol, Solution)
+                    return [sol]
+
+                best, stats = ls_rounds(inst, result.solution, other_parts,
+                                        lambda sol, s: polish(inst, sol, s, p.granular), tracer,
+                                        start + 0.9 * limit, p.max_iterations, seed)
+                assert best is not None  # the merged tour is feasible, and polish never makes it worse
                 result = Result(best, "feasible", tracer.elapsed(), trace=tracer.trace,
-                                info={**result.info, "rounds": rounds})
+                                info={**result.info, **stats})
         result.solver = self.name
         result.threads = p.threads
         result.info = {"checkpoint": str(self.path_for(inst)), "decode": p.decode or self.default_decode,
@@ -396,7 +392,7 @@ class _NeuralSolver(BaseSolver):
         policy, _ = load_policy(str(path))
         env = env_for(problem, adapter.size_of(inst))
         td, norms = to_tensordict([inst], problem=problem)
-        fleet = torch.tensor([float(inst.num_vehicles) if inst.num_vehicles and adapter.multi_route else float("inf")])
+        fleet = fleet_limits([inst], adapter)
         customers = inst.num_customers
         mode = "multistart" if (p.decode or self.default_decode) == "multistart" else "greedy"
         deadline = start + 0.92 * limit
@@ -425,15 +421,7 @@ class _NeuralSolver(BaseSolver):
                     def draw(_round: int) -> list[Any]:
                         cands = sample_candidates(policy, env, adapter, td, p.samples, p.augment, fleet,
                                                   customers)
-                        out, keys = [], set()
-                        for _, acts in cands:
-                            key = tuple(acts)
-                            if key not in keys:
-                                keys.add(key)
-                                out.append(adapter.to_solution(inst, acts, norms[0]))
-                            if len(out) == p.polish:
-                                break
-                        return out
+                        return distinct_solutions(cands, adapter, inst, norms[0], p.polish)
 
                     best, stats = ls_rounds(inst, first, draw, lambda sol, s: polish(inst, sol, s, p.granular),
                                             tracer, deadline, p.max_iterations, seed)
@@ -497,9 +485,7 @@ class _NeuralSolver(BaseSolver):
         import torch
 
         from envs.adapters import get_problem, to_tensordict
-        from solvers.neural.decode import allowed
 
-        t0 = time.perf_counter()
         path, meta = self._check(instance)
         problem = meta["problem"]
         adapter = get_problem(problem)
@@ -508,34 +494,21 @@ class _NeuralSolver(BaseSolver):
             k = min(samples, self._affordable(instance, budget))
         info: dict[str, Any] = {"init_samples": k, "init_allowed": 0}
         if k < 1:
-            info["init_sampling_s"] = time.perf_counter() - t0
             return [], info
         policy, _ = load_policy(str(path))
         env = env_for(problem, adapter.size_of(instance))
         td, norms = to_tensordict([instance], problem=problem)
-        fleet = torch.tensor([float(instance.num_vehicles) if instance.num_vehicles and adapter.multi_route
-                              else float("inf")])
+        fleet = fleet_limits([instance], adapter)
         threads = torch.get_num_threads()
         torch.set_num_threads(self.params.threads)
         try:
-            with torch.random.fork_rng(), torch.inference_mode():
+            with torch.random.fork_rng():
                 torch.manual_seed(seed)
-                out = policy(env.reset(td.clone()), env, decode_type="sampling", **({"num_samples": k} if k > 1 else {}))
-                rewards, actions = out["reward"].reshape(-1), out["actions"].reshape(k, -1)
-                ok = allowed(actions[:, None, :], adapter, instance.num_customers, fleet)[:, 0]
+                cands = sample_candidates(policy, env, adapter, td, k, 1, fleet, instance.num_customers)
         finally:
             torch.set_num_threads(threads)
-        sols, seen = [], set()
-        for b in torch.argsort(rewards, descending=True, stable=True).tolist():
-            if not bool(ok[b]):
-                continue
-            acts = tuple(int(x) for x in actions[b].tolist())
-            if acts in seen:
-                continue
-            seen.add(acts)
-            sols.append(adapter.to_solution(instance, list(acts), norms[0]))
-        info["init_allowed"] = int(ok.sum())
-        info["init_sampling_s"] = time.perf_counter() - t0
+        sols = distinct_solutions(cands, adapter, instance, norms[0])
+        info["init_allowed"] = len(cands)
         return sols, info
 
     def _affordable(self, instance: Instance, budget: float) -> int:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from envs.base import NeuralProblem
+from vrp.model import Instance
 
 #: penalty on the reward of a candidate that the instance forbids (never chosen over an allowed one)
 FORBIDDEN = 1e9
@@ -25,6 +26,15 @@ def env_for(problem: str, size: int) -> Any:
     from envs.adapters import get_problem
 
     return get_problem(problem).make_env(size, seed=0)
+
+
+def fleet_limits(instances: list[Instance], adapter: NeuralProblem) -> Any:
+    """``(B,)`` float route caps of ``instances`` for :func:`allowed` (inf: unlimited, or a
+    single-route problem)."""
+    import torch
+
+    return torch.tensor([float(i.num_vehicles) if i.num_vehicles and adapter.multi_route else float("inf")
+                         for i in instances])
 
 
 def route_counts(actions: Any) -> Any:

@@ -41,8 +41,23 @@ def sample_candidates(policy: Any, env: Any, adapter: Any, td: Any, samples: int
         out = policy(env.reset(base.clone()), env, decode_type="sampling", **kw)
     rewards, actions = out["reward"], out["actions"]
     ok = allowed(actions[:, None, :], adapter, customers, fleet)[:, 0]
-    order = torch.argsort(rewards, descending=True).tolist()
+    order = torch.argsort(rewards, descending=True, stable=True).tolist()
     return [(float(rewards[k]), [int(x) for x in actions[k].tolist()]) for k in order if bool(ok[k])]
+
+
+def distinct_solutions(cands: list[tuple[float, list[int]]], adapter: Any, instance: Instance, norm: Any,
+                       limit: int | None = None) -> list[Solution]:
+    """The first ``limit`` (all: None) distinct action sequences of ``cands`` as solutions, in order."""
+    out: list[Solution] = []
+    seen: set[tuple[int, ...]] = set()
+    for _, acts in cands:
+        if limit is not None and len(out) >= limit:
+            break
+        key = tuple(acts)
+        if key not in seen:
+            seen.add(key)
+            out.append(adapter.to_solution(instance, acts, norm))
+    return out
 
 
 def ls_rounds(instance: Instance, first: Solution | None, draw: Callable[[int], list[Solution]],
