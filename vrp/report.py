@@ -5,8 +5,9 @@
 - :func:`summarise` gives one line per (solver, instance group, time limit): runs,
   feasible share, mean gap, mean runtime, mean primal integral, optimal/error/timeout counts.
 - :func:`render_table` (rich), :func:`to_markdown`, :func:`to_csv` print it.
-- :func:`plot_all` writes PNGs: gap vs runtime per solver (log time axis), a performance
-  profile, and the routes of the best solution found for a few instances.
+- :func:`plot_all` writes PNGs: gap vs runtime per solver (log time axis), the anytime
+  curves of :mod:`vrp.convergence` (gap of the incumbent over time, from the traces), a
+  performance profile, and the routes of the best solution found for a few instances.
 
 Plots use matplotlib's object API with the Agg canvas (no pyplot state, no GUI backend).
 """
@@ -410,6 +411,11 @@ def plot_all(rows: Sequence[dict[str, Any]], outdir: str | os.PathLike[str],
     out.mkdir(parents=True, exist_ok=True)
     paths = [plot_gap_vs_runtime(rows, out / "gap_vs_runtime.png"),
              plot_performance_profile(rows, out / "performance_profile.png")]
+    from vrp import convergence
+
+    anytime = convergence.plot(rows, out / "gap_over_time.png")
+    if anytime is not None:
+        paths.append(anytime)
     if loader is not None:
         p = plot_routes(rows, out / "routes.png", loader)
         if p is not None:

@@ -202,6 +202,17 @@ def test_decomposed_tsp_beats_the_whole_policy_far_beyond_its_size() -> None:
     assert evaluate(inst, parts.solution).objective < evaluate(inst, whole.solution).objective
 
 
+def test_decomposition_threshold_grows_with_the_search() -> None:
+    from solvers.neural.decompose import wants_decomposition
+
+    inst = generate("tsp", 70, seed=3)  # 3.5 x a size-20 policy
+    assert wants_decomposition(inst, 20, "auto", "none") and wants_decomposition(inst, 20, "auto", "eas")
+    assert not wants_decomposition(inst, 20, "auto", "ls")  # its local search does better on the whole
+    assert not wants_decomposition(generate("tsp", 60, seed=3), 20, "auto", "eas")  # 3 x: not more than
+    assert wants_decomposition(generate("tsp", 81, seed=3), 20, "auto", "ls")
+    assert not wants_decomposition(generate("tsp", 81, seed=3), 20, "off", "ls")
+
+
 def test_decompose_options_are_validated() -> None:
     with pytest.raises(SolverError, match="decompose: must be one of auto, off"):
         solvers.get("am:20", options={"decompose": "always"})

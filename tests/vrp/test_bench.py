@@ -289,6 +289,11 @@ def test_neural_names_run_batched_with_per_instance_time(tmp_path):
     many = resolve(["generated:cvrp:10:5:seed=2"])
     tasks = plan(many, ["am:fake", "nearest"], [1.0], [1])
     assert [len(t.items) for t in tasks] == [5, 1, 1, 1, 1, 1]
+    # Anytime modes take the whole limit per instance: one task each, never a batch.
+    anytime = plan(many, ["am:fake", "am:fake@eas"], [1.0], [1],
+                   options={"am:fake": {"search": "ls"}, "am:fake@eas": {"search": "eas"}})
+    assert [len(t.items) for t in anytime] == [1] * 10
+    assert [len(t.items) for t in plan(many, ["am:fake"], [1.0], [1], options={"am:fake": {"search": "none"}})] == [5]
     _Batched.calls.clear()
     out = tmp_path / "r.csv"
     run_sweep(many, ["am:fake"], [1.0], [1], out, factory=factory, workers=0)

@@ -74,7 +74,7 @@ def test_report_cli_renders_table_and_writes_plots(results, tmp_path):
     assert res.returncode == 0, res.stderr
     for word in ("nearest", "savings", "tsplib", "cvrplib-x", "generated:cvrp:15", "mean gap %"):
         assert word in res.stdout
-    for name in ("gap_vs_runtime.png", "performance_profile.png", "routes.png"):
+    for name in ("gap_vs_runtime.png", "gap_over_time.png", "performance_profile.png", "routes.png"):
         data = (tmp_path / "plots" / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000
     lines = (tmp_path / "s.csv").read_text().splitlines()

@@ -60,7 +60,8 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
          options: dict[str, dict[str, Any]] | None = None, batch_neural: bool = True,
          supports: dict[str, frozenset[str]] | None = None,
          versions: dict[str, str] | None = None) -> list[Task]:
-    """The tasks still to run, in a stable order; neural solvers get one batch per group and variant.
+    """The tasks still to run, in a stable order; neural solvers get one batch per group and variant
+    (with ``search=ls|eas`` one task per instance, as every anytime solver).
 
     ``supports`` maps a solver name to the variants it claims; other pairs are left out
     (not run, no row). Keys in ``done`` are skipped.
@@ -82,7 +83,9 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
                 todo = [it for it in items
                         if (it.name, solver, fmt_time_limit(tl), str(int(seed))) not in done
                         and _supported(supports, solver, it)]
-                if batch_neural and solver.startswith(NEURAL_PREFIXES):
+                # Anytime neural modes (search=ls|eas) take the whole limit per instance: one
+                # task each, like every search method, so workers share them and a crash loses one row.
+                if batch_neural and solver.startswith(NEURAL_PREFIXES) and not _anytime(dict(opts)):
                     groups: dict[tuple[str, str], list[BenchItem]] = {}
                     for it in todo:
                         groups.setdefault((it.group, getattr(it.instance, "variant", "")), []).append(it)
@@ -90,6 +93,10 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
                 else:
                     tasks.extend(Task((it,), solver, float(tl), int(seed), opts, ver) for it in todo)
     return tasks
+
+
+def _anytime(options: dict[str, Any]) -> bool:
+    return str(options.get("search", "none")).strip().lower() not in ("", "none")
 
 
 def _supported(supports: dict[str, frozenset[str]] | None, solver: str, item: BenchItem) -> bool:
