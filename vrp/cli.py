@@ -230,8 +230,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if result.solution is None:
         if result.status == "infeasible":
             raise UsageError(f"instance {instance.name} is infeasible (proved by {solver.name})")
-        print(f"{args.solver}: no solution found within {args.time_limit:g} s (status {result.status})",
-              file=sys.stderr)
+        reason = (result.info or {}).get("reason")  # a solver that knows why says so (a fleet limit, ...)
+        print(f"{args.solver}: no solution found within {args.time_limit:g} s (status {result.status})"
+              + (f": {reason}" if reason else ""), file=sys.stderr)
         return EXIT_FAIL
     score = evaluate(instance, result.solution)
     summary = _summary(instance, score, result, args.solver, bks, args.seed, args.time_limit)

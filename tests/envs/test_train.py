@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -180,6 +181,30 @@ def test_bad_combinations_are_refused(tmp_path) -> None:
     assert not (tmp_path / "b").exists()
     with pytest.raises(FileNotFoundError, match="resume"):
         train(TrainConfig(problem="tsp", size=5, resume=True, out=str(tmp_path / "c")))
+
+
+def test_a_live_run_locks_its_directory(tmp_path) -> None:
+    from envs.train import LOCK_NAME, lock_run, release_run
+
+    out = tmp_path / "run"
+    out.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / LOCK_NAME).write_text(f"{other.pid}\n")
+        r = subprocess.run([sys.executable, "-m", "vrp.cli", "train", "--problem", "tsp", "--size", "5",
+                            "--epochs", "1", "--train-size", "8", "--batch-size", "4", "--val-size", "4",
+                            "--resume", "--out", str(out)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert f"in use by a running vrp train (pid {other.pid})" in r.stderr
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]  # nothing written
+    finally:
+        other.kill()
+        other.wait()
+    lock = lock_run(out)  # its process is gone: the stale lock is taken over
+    assert lock is not None and lock.read_text().split() == [str(os.getpid())]
+    assert lock_run(out) == lock  # this process's own lock (a resume in the same interpreter)
+    release_run(lock)
+    assert not lock.exists()
 
 
 def test_bad_architecture_is_one_line_and_writes_nothing(tmp_path) -> None:
