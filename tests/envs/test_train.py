@@ -184,7 +184,7 @@ def test_bad_combinations_are_refused(tmp_path) -> None:
 
 
 def test_a_live_run_locks_its_directory(tmp_path) -> None:
-    from envs.train import LOCK_NAME, lock_run, release_run
+    from envs.run_lock import LOCK_NAME, lock_run, release_run
 
     out = tmp_path / "run"
     out.mkdir()
