@@ -28,6 +28,7 @@ per-instance time of batched inference (documented in ``vrp bench``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -353,7 +354,10 @@ class _NeuralSolver(BaseSolver):
                 left = max(0.05, start + 0.9 * limit - time.perf_counter())
                 return [r.solution for r in parts.solve_batch(subs, time_limit=left, seed=seed)]
 
-            result = by_parts(inst, decode_batch, part, start, self.progress)
+            if p.search == "eas":  # the parts' greedy tours first: an incumbent within a forward pass
+                result = self._searched_parts(inst, part, start, decode_batch, parts, seed)
+            else:
+                result = by_parts(inst, decode_batch, part, start, self.progress)
             if p.search == "ls":  # polish; then rounds of other parts (cuts rotated), until the limit
                 from solvers.hgs.polish import polish
 
@@ -377,6 +381,28 @@ class _NeuralSolver(BaseSolver):
                        "search": p.search, **result.info}
         result.runtime = time.perf_counter() - start
         return result
+
+    def _searched_parts(self, inst: Instance, part: int, start: float,
+                        decode_batch: Callable[[list[Instance]], list[Any]], greedy: Any, seed: int) -> Result:
+        """tsp under ``search=eas``: the merged greedy tours of the parts (traced at once), then
+        the parts searched in the time left; the better merged tour is kept."""
+        import numpy as np
+
+        from vrp.evaluate import evaluate
+
+        tracer = Tracer(inst.sense, start, callback=self.progress)
+
+        def quick(subs: list[Instance]) -> list[Any]:
+            return [r.solution for r in greedy.solve_batch(subs, time_limit=60.0, seed=seed)]
+
+        results = [by_parts(inst, quick, part, start, None)]
+        tracer.offer(evaluate(inst, results[0].solution).objective)
+        results.append(by_parts(inst, decode_batch, part, start, None))
+        values = [evaluate(inst, r.solution).objective for r in results]
+        for v in values:
+            tracer.offer(v)
+        best = results[int(np.argmin(values))]
+        return Result(best.solution, "feasible", tracer.elapsed(), trace=tracer.trace, info=results[1].info)
 
     def _search_one(self, inst: Instance, path: Path, meta: dict[str, Any], limit: float, seed: int) -> Result:
         """``search=ls`` or ``search=eas`` on one instance (see :mod:`solvers.neural.search`,

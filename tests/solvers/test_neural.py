@@ -202,6 +202,19 @@ def test_decomposed_tsp_beats_the_whole_policy_far_beyond_its_size() -> None:
     assert evaluate(inst, parts.solution).objective < evaluate(inst, whole.solution).objective
 
 
+def test_decomposed_eas_holds_the_greedy_parts_at_once() -> None:
+    inst = generate("tsp", 130, seed=6)  # 6.5 x a size-20 policy: parts under search=eas
+    opts = {"search": "eas", "max_iterations": "2"}
+    r = solvers.get("am:20", options=opts).solve(inst, time_limit=30, seed=0)
+    greedy = solvers.get("am:20").solve(inst, time_limit=30, seed=0)  # the same parts, decoded greedily
+    assert r.info["decompose"] == "parts" and len(r.trace) >= 1
+    first_t, first_v = r.trace[0]
+    assert first_v == evaluate(inst, greedy.solution).objective  # the incumbent within a forward pass
+    assert evaluate(inst, r.solution).objective == r.trace[-1][1] <= first_v
+    again = solvers.get("am:20", options=opts).solve(inst, time_limit=30, seed=0)
+    assert again.solution.routes == r.solution.routes
+
+
 def test_decomposition_threshold_grows_with_the_search() -> None:
     from solvers.neural.decompose import wants_decomposition
 
