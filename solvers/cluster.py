@@ -16,7 +16,10 @@ nodes reaches 1000: ``--option inner=am:50 --option cluster_size=50``.
 
 The time limit is shared: each territory gets the time left times its share of the
 customers still to route (an inner solver that finishes early leaves its time to the
-next ones), and a territory reached with too little time left is routed by ``nearest``.
+next ones). Anytime: every territory is first routed by ``nearest`` (a searching neural
+solver passes its own greedy decoding instead, one batch), so an incumbent exists from the
+start; each inner solution then replaces its territory's routes where it is better, and the
+trace follows. A territory reached with too little time left keeps its first routes.
 The whole-instance local search runs to its local optimum (a fraction of a second at
 1000 nodes) and is skipped when too little time is left.
 
@@ -223,11 +226,15 @@ class ClusterSolver(BaseSolver):
     Params = ClusterParams
     iteration_option = "max_iterations"
 
-    def __init__(self, params: ClusterParams | None = None, inner_solver: Any = None) -> None:
+    def __init__(self, params: ClusterParams | None = None, inner_solver: Any = None,
+                 quick_solver: Any = None) -> None:
         """``inner_solver``: an already configured solver object that routes the territories
         instead of ``params.inner`` (a neural solver decomposing its own instance passes itself,
-        with its decoding options and decomposition off)."""
+        with its decoding options and decomposition off). ``quick_solver`` routes every territory
+        first, for an incumbent before the inner solver's work (default ``nearest``; a searching
+        neural solver passes its own greedy decoding, one batch)."""
         super().__init__(params)
+        self.quick = quick_solver
         p: ClusterParams = self.params
         if inner_solver is not None:
             self.inner = inner_solver
@@ -261,6 +268,24 @@ class ClusterSolver(BaseSolver):
         if callable(path_for):
             path_for(instance)
 
+    def _quick(self, subs: list[Instance], seed: int) -> list[Solution]:
+        """A feasible solution of every territory: the quick solver's (one batch where it has
+        one), ``nearest`` where it has none."""
+        sols: list[Solution | None] = [None] * len(subs)
+        if self.quick is not None:
+            batch = getattr(self.quick, "solve_batch", None)
+            if callable(batch):
+                sols = [r.solution for r in batch(subs, time_limit=60.0, seed=seed)]
+            else:
+                sols = [self.quick.solve(sub, time_limit=1.0, seed=seed).solution for sub in subs]
+        out = []
+        for sub, sol in zip(subs, sols):
+            if not _feasible(sub, sol):
+                sol = self.fallback.solve(sub, time_limit=1.0, seed=seed).solution
+            assert sol is not None
+            out.append(sol)
+        return out
+
     def _solve(self, instance: Instance, time_limit: float, seed: int, start: float) -> Result:
         p: ClusterParams = self.params
         self.check(instance)
@@ -274,25 +299,33 @@ class ClusterSolver(BaseSolver):
         reserve = estimate if improving else 0.0
         margin = min(0.05, 0.02 * time_limit)
         deadline = start + time_limit - margin - reserve
-        routes: list[list[int]] = []
+        subs = [sub_instance(instance, members, c) for c, members in enumerate(parts)]
+        # Every territory routed at once by the quick solver: an incumbent from the start, which
+        # each territory's inner solution then replaces where it is better (the trace follows).
+        held = self._quick(subs, seed)
+        values = [evaluate(sub, sol).objective for sub, sol in zip(subs, held)]
+
+        def whole() -> Solution:
+            return Solution([[int(members[v - 1]) for v in r] for members, sol in zip(parts, held)
+                             for r in sol.routes if r])
+
+        tracer.offer(evaluate(instance, whole()).objective)
         fallbacks = 0
         left = sum(int(m.size) for m in parts)
-        for c, members in enumerate(parts):
-            sub = sub_instance(instance, members, c)
+        for c, (members, sub) in enumerate(zip(parts, subs)):
             share = (deadline - time.perf_counter()) * members.size / max(1, left)
             left -= int(members.size)
             sol = None
             if share >= MIN_INNER_S:
-                res = self.inner.solve(sub, time_limit=share, seed=seed)
-                sol = res.solution
-                if sol is not None and not evaluate(sub, sol).feasible:
-                    sol = None
-            if sol is None:
+                sol = self.inner.solve(sub, time_limit=share, seed=seed).solution
+            score = evaluate(sub, sol) if sol is not None else None
+            if score is None or not score.feasible:
                 fallbacks += 1
-                sol = self.fallback.solve(sub, time_limit=1.0, seed=seed).solution
-            assert sol is not None
-            routes.extend([int(members[v - 1]) for v in r] for r in sol.routes if r)
-        solution = Solution(routes)
+                continue
+            if score.objective < values[c] - 1e-9:
+                held[c], values[c] = sol, score.objective
+                tracer.offer(evaluate(instance, whole()).objective)
+        solution = whole()
         before = evaluate(instance, solution)
         tracer.offer(before.objective)
         info: dict[str, Any] = {"territories": len(parts), "sizes": [int(m.size) for m in parts],
@@ -306,6 +339,10 @@ class ClusterSolver(BaseSolver):
                 solution = better
                 tracer.offer(evaluate(instance, solution).objective)
         return Result(solution, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
+
+
+def _feasible(sub: Instance, sol: Solution | None) -> bool:
+    return sol is not None and evaluate(sub, sol).feasible
 
 
 def improve(instance: Instance, solution: Solution, seed: int, granular: int = 20) -> Solution | None:

@@ -338,10 +338,10 @@ class _NeuralSolver(BaseSolver):
         p = self.params
         part = p.part_size or trained
         inner = type(self)(self.argument, dataclasses.replace(p, decompose="off"))
+        parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
         if inst.variant != "tsp":
-            result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress)
+            result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress, quick=parts)
         else:
-            parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
 
             def decode_batch(subs: list[Instance]) -> list[Any]:
                 if p.search == "eas":  # each part searched in its share of the time left

@@ -69,12 +69,13 @@ def wants_decomposition(instance: Instance, trained_size: int, mode: str, search
 
 
 def by_territories(instance: Instance, inner: Any, part_size: int, polish_whole: bool, time_limit: float,
-                   seed: int, progress: Callable[[float, float], None] | None) -> Result:
-    """cvrp/ocvrp: the ``cluster`` solver with ``inner`` (a neural solver, decompose off) routing each territory."""
+                   seed: int, progress: Callable[[float, float], None] | None, quick: Any = None) -> Result:
+    """cvrp/ocvrp: the ``cluster`` solver with ``inner`` (a neural solver, decompose off) routing each
+    territory; ``quick`` (its greedy decoding) routes them all first, for an incumbent at once."""
     from solvers.cluster import ClusterParams, ClusterSolver
 
     params = ClusterParams(inner="nearest", cluster_size=part_size, improve=polish_whole)
-    solver = ClusterSolver(params, inner_solver=inner)
+    solver = ClusterSolver(params, inner_solver=inner, quick_solver=quick)
     solver.progress = progress
     # the territories' decoding overshoots their shares by up to a forward pass each: keep a tenth back
     result = solver.solve(instance, time_limit=0.9 * time_limit, seed=seed)

@@ -73,6 +73,19 @@ def test_inner_solvers_give_feasible_solutions(inner: str, warmed: dict[str, flo
     assert res.trace[-1][1] == pytest.approx(score.objective)
 
 
+def test_anytime_from_the_quick_routes_on(warmed: dict[str, float]) -> None:
+    # every territory routed by nearest first: an incumbent before the inner solver's work,
+    # which then only replaces a territory's routes where it does better
+    inst = generate("cvrp", 150, distribution="clustered", seed=5)
+    res = _cluster(inner="ga", cluster_size=40, improve=False).solve(inst, time_limit=2.0, seed=1)
+    subs = [sub_instance(inst, m, k) for k, m in enumerate(territories(inst, 40, None, 1))]
+    quick = sum(evaluate(sub, solvers.get("nearest").solve(sub, time_limit=1.0).solution).objective for sub in subs)
+    assert res.trace[0][1] == pytest.approx(quick) and res.trace[0][0] < 0.5 * res.runtime
+    values = [v for _, v in res.trace]
+    assert len(values) >= 2 and all(b < a for a, b in zip(values, values[1:]))
+    assert values[-1] == pytest.approx(evaluate(inst, res.solution).objective)
+
+
 def test_open_routes(warmed: dict[str, float]) -> None:
     inst = generate("ocvrp", 120, seed=6)
     res = _cluster(cluster_size=30).solve(inst, time_limit=1.5, seed=1)
