@@ -293,6 +293,8 @@ def test_neural_names_run_batched_with_per_instance_time(tmp_path):
     anytime = plan(many, ["am:fake", "am:fake@eas"], [1.0], [1],
                    options={"am:fake": {"search": "ls"}, "am:fake@eas": {"search": "eas"}})
     assert [len(t.items) for t in anytime] == [1] * 10
+    sampling = plan(many, ["am:fake"], [1.0], [1], options={"am:fake": {"decode": "sampling"}})
+    assert [len(t.items) for t in sampling] == [1] * 5
     assert [len(t.items) for t in plan(many, ["am:fake"], [1.0], [1], options={"am:fake": {"search": "none"}})] == [5]
     _Batched.calls.clear()
     out = tmp_path / "r.csv"

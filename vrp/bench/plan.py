@@ -61,7 +61,7 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
          supports: dict[str, frozenset[str]] | None = None,
          versions: dict[str, str] | None = None) -> list[Task]:
     """The tasks still to run, in a stable order; neural solvers get one batch per group and variant
-    (with ``search=ls|eas`` one task per instance, as every anytime solver).
+    (with ``search=ls|eas`` or ``decode=sampling`` one task per instance, as every anytime solver).
 
     ``supports`` maps a solver name to the variants it claims; other pairs are left out
     (not run, no row). Keys in ``done`` are skipped.
@@ -83,8 +83,8 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
                 todo = [it for it in items
                         if (it.name, solver, fmt_time_limit(tl), str(int(seed))) not in done
                         and _supported(supports, solver, it)]
-                # Anytime neural modes (search=ls|eas) take the whole limit per instance: one
-                # task each, like every search method, so workers share them and a crash loses one row.
+                # Neural modes that use the time (search=ls|eas, decode=sampling) take the whole limit
+                # per instance: one task each, like every search method (a crash loses one row).
                 if batch_neural and solver.startswith(NEURAL_PREFIXES) and not _anytime(dict(opts)):
                     groups: dict[tuple[str, str], list[BenchItem]] = {}
                     for it in todo:
@@ -96,7 +96,9 @@ def plan(items: Sequence[BenchItem], solvers: Sequence[str], time_limits: Sequen
 
 
 def _anytime(options: dict[str, Any]) -> bool:
-    return str(options.get("search", "none")).strip().lower() not in ("", "none")
+    """Whether a neural solver's options make it use its time limit (search, or sampling until it)."""
+    search = str(options.get("search", "none")).strip().lower() not in ("", "none")
+    return search or str(options.get("decode", "")).strip().lower() == "sampling"
 
 
 def _supported(supports: dict[str, frozenset[str]] | None, solver: str, item: BenchItem) -> bool:
