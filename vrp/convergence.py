@@ -79,7 +79,7 @@ def plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path |
         return None
     fig, solvers, colors, panels = group_panels(usable, 5.2, 4.0)
     longest = max(float(r["time_limit"]) for r in usable)
-    times = np.logspace(-3, math.log10(max(longest, 2e-3)) + 0.05, 120)
+    times = [float(t) for t in np.logspace(-3, math.log10(max(longest, 2e-3)) + 0.05, 120)]
     for ax, title, mine in panels:
         for s in solvers:
             runs = [r for r in mine if r["solver"] == s]

@@ -395,14 +395,18 @@ class _NeuralSolver(BaseSolver):
         def quick(subs: list[Instance]) -> list[Any]:
             return [r.solution for r in greedy.solve_batch(subs, time_limit=60.0, seed=seed)]
 
-        results = [by_parts(inst, quick, part, start, None)]
-        tracer.offer(evaluate(inst, results[0].solution).objective)
-        results.append(by_parts(inst, decode_batch, part, start, None))
-        values = [evaluate(inst, r.solution).objective for r in results]
-        for v in values:
-            tracer.offer(v)
-        best = results[int(np.argmin(values))]
-        return Result(best.solution, "feasible", tracer.elapsed(), trace=tracer.trace, info=results[1].info)
+        tours: list[Solution] = []
+        values: list[float] = []
+        info: dict[str, Any] = {}
+        for decoder in (quick, decode_batch):  # the greedy parts first, then the searched ones
+            res = by_parts(inst, decoder, part, start, None)
+            assert isinstance(res.solution, Solution)
+            tours.append(res.solution)
+            values.append(evaluate(inst, res.solution).objective)
+            tracer.offer(values[-1])
+            info = res.info
+        best = tours[int(np.argmin(values))]
+        return Result(best, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
 
     def _search_one(self, inst: Instance, path: Path, meta: dict[str, Any], limit: float, seed: int) -> Result:
         """``search=ls`` or ``search=eas`` on one instance (see :mod:`solvers.neural.search`,
