@@ -10,7 +10,10 @@ search repairs more of a whole decoding the longer it runs: 2 without one, 3 for
 cities (held out from the shipped files; mean gap to the best found, 3 instances a size):
 ``eas`` whole/parts 3.7/5.3 % at 110, 10.3/7.5 at 140, 16.0/7.0 at 170, 23.0/6.7 at 200;
 ``ls`` whole/parts 0.8/0.2 at 110, 0.5/1.7 at 140, 1.2/1.9 at 170, 2.0/2.1 at 200 (and on
-a280 4.5/4.6 %, pcb442 5.1/3.6 %).
+a280 4.5/4.6 %, pcb442 5.1/3.6 %). Rows: ``benchmarks/results/decompose-threshold-2026-12-06.csv``
+(``vrp bench --instances generated:tsp:110:3:seed=31 generated:tsp:140:3:seed=32
+generated:tsp:170:3:seed=33 generated:tsp:200:3:seed=34 --solvers ga,am:50@eas,am:50@eas-whole,...``
+with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
 
 - ``cvrp`` and ``ocvrp`` (unlimited fleet), with ``search=ls`` or ``eas``: cluster first, route second
   (:mod:`solvers.cluster`: capacity-aware binary k-means territories of at most ``part_size``
