@@ -318,8 +318,7 @@ class ClusterSolver(BaseSolver):
             sol = None
             if share >= MIN_INNER_S:
                 sol = self.inner.solve(sub, time_limit=share, seed=seed).solution
-            score = evaluate(sub, sol) if sol is not None else None
-            if sol is None or score is None or not score.feasible:
+            if sol is None or not (score := evaluate(sub, sol)).feasible:
                 fallbacks += 1
                 continue
             if score.objective < values[c] - 1e-9:

@@ -17,6 +17,7 @@ Light at import time: numpy and matplotlib are imported where they are used.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from collections.abc import Sequence
@@ -27,20 +28,36 @@ from vrp.bench import parse_trace
 from vrp.evaluate import gap_pct
 
 
-def incumbent_gap(row: dict[str, Any], t: float) -> float | None:
-    """The gap (%) of the best solution ``row`` held at ``t`` seconds, None before its first."""
+def _incumbents(row: dict[str, Any]) -> tuple[float, float, list[float], list[float]] | None:
+    """(runtime, final gap, trace times, gap of the best so far at each) of a row, None without
+    a feasible solution or a reference; the trace is parsed once here, not per time point."""
     ref = row.get("ref_value")
     if ref is None or not row.get("feasible") or row.get("objective") is None:
         return None
     sense = row.get("sense") or "min"
-    runtime = float(row.get("runtime_s") or 0.0)
+    times: list[float] = []
+    gaps: list[float] = []
+    best: float | None = None
+    for s, v in sorted(parse_trace(row.get("trace"))):
+        best = v if best is None else (min(best, v) if sense == "min" else max(best, v))
+        times.append(s)
+        gaps.append(gap_pct(best, float(ref), sense))
+    final = gap_pct(float(row["objective"]), float(ref), sense)
+    return float(row.get("runtime_s") or 0.0), final, times, gaps
+
+
+def _gap_at(inc: tuple[float, float, list[float], list[float]], t: float) -> float | None:
+    runtime, final, times, gaps = inc
     if t >= runtime:
-        return gap_pct(float(row["objective"]), float(ref), sense)
-    seen = [v for s, v in parse_trace(row.get("trace")) if s <= t]
-    if not seen:
-        return None
-    best = min(seen) if sense == "min" else max(seen)
-    return gap_pct(best, float(ref), sense)
+        return final
+    k = bisect.bisect_right(times, t)
+    return gaps[k - 1] if k else None
+
+
+def incumbent_gap(row: dict[str, Any], t: float) -> float | None:
+    """The gap (%) of the best solution ``row`` held at ``t`` seconds, None before its first."""
+    inc = _incumbents(row)
+    return None if inc is None else _gap_at(inc, t)
 
 
 def curve(rows: Sequence[dict[str, Any]], times: Sequence[float]) -> list[tuple[float, float]]:
@@ -49,18 +66,20 @@ def curve(rows: Sequence[dict[str, Any]], times: Sequence[float]) -> list[tuple[
     Rows that never found a feasible solution make the whole curve empty: the mean would
     leave them out silently.
     """
-    if not rows or any(not r.get("feasible") or r.get("ref_value") is None for r in rows):
+    incs = [_incumbents(r) for r in rows]
+    if not rows or any(inc is None for inc in incs):
         return []
-    end = max(float(r.get("runtime_s") or 0.0) for r in rows)
+    held = [inc for inc in incs if inc is not None]
+    end = max(inc[0] for inc in held)
     out = []
     for t in times:
         if t > end:
             break
-        gaps = [incumbent_gap(r, t) for r in rows]
+        gaps = [_gap_at(inc, t) for inc in held]
         if all(g is not None for g in gaps):
             out.append((float(t), sum(gaps) / len(gaps)))  # type: ignore[arg-type]
     if not out or out[-1][0] < end:
-        gaps = [incumbent_gap(r, end) for r in rows]
+        gaps = [_gap_at(inc, end) for inc in held]
         out.append((end, sum(gaps) / len(gaps)))  # type: ignore[arg-type]
     return out
 
