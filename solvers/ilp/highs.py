@@ -191,6 +191,11 @@ class HighsModel:
         # hundreds of dense cut rows that overran the time limit by seconds.
         self.h.setOptionValue("mip_allow_restart", False)
 
+    def set_cutoff(self, value: float) -> None:
+        """Prune every MIP node whose bound is above ``value`` (HiGHS's ``objective_bound``): the
+        search then looks only for solutions at or below it, and answers "infeasible" when none exists."""
+        self.h.setOptionValue("objective_bound", float(value))
+
     def hint(self, x: np.ndarray) -> None:
         """Give HiGHS a starting solution.
 

@@ -84,12 +84,30 @@ def test_bound_never_better_than_bks(name: str, limit: float) -> None:
         assert res.bound < score.objective
 
 
-@pytest.mark.parametrize("name", ["berlin52", "ftv33"])
-def test_proves_small_tsplib_optimal(name: str) -> None:
+@pytest.mark.parametrize(("name", "blossoms"), [("berlin52", True), ("berlin52", False), ("st70", True),
+                                                ("st70", False), ("ftv33", True)])
+def test_proves_small_tsplib_optimal(name: str, blossoms: bool) -> None:
     inst = read(name)
-    res = _ilp().solve(inst, time_limit=30.0, seed=0)
+    res = _ilp(blossoms=blossoms).solve(inst, time_limit=30.0, seed=0)
     assert res.status == "optimal", res.info
     assert evaluate(inst, res.solution).objective == bks(name).value
+    assert res.bound == bks(name).value
+
+
+def test_blossom_cuts_never_cut_off_the_optimum() -> None:
+    # Blossom rows are added on fractional points; an invalid one would cut off the best
+    # tour and the MIP would "prove" a worse one. Without the warm start the MIP has to
+    # find the tour itself; the run without blossoms is checked against brute force above.
+    used = 0
+    for distribution in ("uniform", "clustered"):
+        for seed in range(40, 46):
+            inst = generate("tsp", 30, distribution=distribution, seed=seed)
+            on = _ilp(warm_start=0, blossoms=True).solve(inst, time_limit=20.0, seed=0)
+            off = _ilp(warm_start=0, blossoms=False).solve(inst, time_limit=20.0, seed=0)
+            assert on.status == off.status == "optimal", (seed, on.info, off.info)
+            assert evaluate(inst, on.solution).objective == pytest.approx(evaluate(inst, off.solution).objective)
+            used += on.info.get("blossoms", 0) > 0
+    assert used >= 4  # the separation did run on these fractional points
 
 
 def test_time_limit_on_an_instance_too_big_to_prove() -> None:
