@@ -66,6 +66,12 @@ class IlpParams:
         pcb442 50500 -> 50672), so reduced-cost fixing leaves fewer free columns and
         the MIP rounds, cut off at the incumbent, finish sooner (a280 20.6 -> 5.0 s,
         pcb442 253 -> 113 s measured here). On by default; ``blossoms=false`` turns it off.
+    reseparate
+        After each MIP round whose answer had subtours (and got their cuts), solve the
+        LP relaxation again and separate subtour/blossom cuts from it until none is
+        violated, then fix columns against the new LP bound: every round then starts
+        from a stronger model with fewer free columns (kroA200 53 -> 34 s, pcb442
+        293 -> 103 s, both measured beside two trainings). On by default.
     """
 
     cuts: str = "fractional"
@@ -74,6 +80,7 @@ class IlpParams:
     compact_limit: int = 25
     warm_start: float | None = None
     blossoms: bool = True
+    reseparate: bool = True
 
     def __post_init__(self) -> None:
         if self.cuts not in CUTS:
@@ -134,7 +141,7 @@ class IlpSolver(BaseSolver):
                 out = tsp.solve_naive(instance, clock, tracer, solver=backend, threads=p.threads)
             else:
                 out = tsp.solve_dfj(instance, clock, tracer, threads=p.threads, warm_seconds=p.warm_start,
-                                     blossoms=p.blossoms)
+                                     blossoms=p.blossoms, reseparate=p.reseparate)
             info.update(out.info)
             sol = Solution.from_tour(out.tour, instance.depot) if out.tour is not None else None
             return self._result(sol, out.status, out.bound, tracer, info, p)

@@ -175,6 +175,13 @@ class HighsModel:
         self.h.setOptionValue("presolve", "choose")
         self.integer = True
 
+    def make_continuous(self) -> None:
+        """Drop the integrality of every column (the LP relaxation of the current model)."""
+        cols = np.arange(self.num_cols, dtype=np.int32)
+        self.h.changeColsIntegrality(int(cols.size), cols,
+                                     np.full(cols.size, highspy.HighsVarType.kContinuous))
+        self.integer = False
+
     def fix_upper(self, columns: np.ndarray, upper: float = 0.0) -> None:
         cols = np.asarray(columns, dtype=np.int32)
         if cols.size == 0:

@@ -12,7 +12,9 @@
    from the best tour and cut off just below it (HiGHS prunes every node that
    cannot beat the incumbent; an "infeasible" answer proves the incumbent
    optimal); the components of an integer answer that is no tour become new
-   cuts, and the MIP is solved again.
+   cuts, the LP relaxation is separated again from its new optimum (subtours,
+   blossoms) and columns refixed against its higher bound, and the MIP is
+   solved again.
 
 ``cuts="integer"``: the naive loop (integer component cuts only, a full MIP
 re-solve each round) in PuLP, with HiGHS or CBC; kept as a baseline.
@@ -139,7 +141,8 @@ class _Graph:
 
 
 def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
-              warm_seconds: float | None = None, blossoms: bool = True) -> Outcome:
+              warm_seconds: float | None = None, blossoms: bool = True,
+              reseparate: bool = True) -> Outcome:
     """DFJ with fractional separation on an in-memory HiGHS model (see module docstring)."""
     d = inst.distances
     n = inst.n
@@ -175,32 +178,38 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
 
     # ---- 1. LP cutting loop
     lb = -math.inf
-    x = np.zeros(g.m)
-    rc = np.zeros(g.m)
-    lp_done = False
-    t0 = time.perf_counter()
-    while clock.left() > 0:
-        model.set_time_limit(clock.left())
-        status, obj, x, rc = model.solve_lp()
-        if status != "optimal":
-            break
-        info["lp_rounds"] += 1
-        lb = max(lb, rounded(obj))  # every round's LP optimum is a valid bound
-        w = g.support(x)
-        found = sep.subtour_cuts(w, 2.0)
-        found = [s for s in found if 2 <= s.size <= n - 2]
-        if not found and not directed and blossoms:
-            combs = sep.blossom_cuts(w)
-            if combs:
-                model.add_rows([g.blossom_row(h, teeth) for h, teeth in combs])
-                info["blossoms"] = info.get("blossoms", 0) + len(combs)
-                continue
-        if not found:
+
+    def cutting_loop() -> tuple[bool, float, np.ndarray, np.ndarray]:
+        """Separate subtour (and blossom) cuts from the LP optimum until none is violated;
+        return (done, objective, x, reduced costs) of the last LP."""
+        nonlocal lb
+        obj, x, rc = -math.inf, np.zeros(g.m), np.zeros(g.m)
+        while clock.left() > 0:
+            model.set_time_limit(clock.left())
+            status, obj, x, rc = model.solve_lp()
+            if status != "optimal":
+                return False, obj, x, rc
+            info["lp_rounds"] += 1
+            # Every round's LP optimum bounds every tour the model admits (with fixed
+            # columns: every tour better than the incumbent, which is all that matters).
             lb = max(lb, rounded(obj))
-            lp_done = True
-            break
-        model.add_rows([g.sec_row(s) for s in found])
-        info["cuts"] += len(found)
+            w = g.support(x)
+            found = sep.subtour_cuts(w, 2.0)
+            found = [s for s in found if 2 <= s.size <= n - 2]
+            if not found and not directed and blossoms:
+                combs = sep.blossom_cuts(w)
+                if combs:
+                    model.add_rows([g.blossom_row(h, teeth) for h, teeth in combs])
+                    info["blossoms"] = info.get("blossoms", 0) + len(combs)
+                    continue
+            if not found:
+                return True, obj, x, rc
+            model.add_rows([g.sec_row(s) for s in found])
+            info["cuts"] += len(found)
+        return False, obj, x, rc
+
+    t0 = time.perf_counter()
+    lp_done, obj, x, rc = cutting_loop()
     info["lp_seconds"] = round(time.perf_counter() - t0, 3)
     info["lp_bound"] = lb if lp_done else None
     if not lp_done:
@@ -291,6 +300,21 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         found = harvest()
         model.add_rows([g.sec_row(s) for s in found])
         info["cuts"] += len(found)
+        if reseparate:
+            # The new cuts move the LP optimum: separate again from it (cheap next to a
+            # MIP round), so that the next round starts from a stronger relaxation and
+            # a higher bound fixes more columns.
+            model.make_continuous()
+            done, obj, x, rc = cutting_loop()
+            model.make_integer()
+            info["reseparations"] = info.get("reseparations", 0) + 1
+            if done:
+                if lb >= ub - 1e-6:
+                    break  # the relaxation alone proves the incumbent
+                lp_obj, lp_rc, lp_x = obj, rc, x
+                refix()
+                ub_at_fix = ub
+                continue
         if ub < ub_at_fix:
             refix()
             ub_at_fix = ub

@@ -84,11 +84,13 @@ def test_bound_never_better_than_bks(name: str, limit: float) -> None:
         assert res.bound < score.objective
 
 
-@pytest.mark.parametrize(("name", "blossoms"), [("berlin52", True), ("berlin52", False), ("st70", True),
-                                                ("st70", False), ("ftv33", True)])
-def test_proves_small_tsplib_optimal(name: str, blossoms: bool) -> None:
+@pytest.mark.parametrize(("name", "blossoms", "reseparate"),
+                         [("berlin52", True, True), ("berlin52", False, True), ("st70", True, True),
+                          ("st70", False, True), ("st70", True, False), ("ftv33", True, True),
+                          ("ftv33", True, False)])
+def test_proves_small_tsplib_optimal(name: str, blossoms: bool, reseparate: bool) -> None:
     inst = read(name)
-    res = _ilp(blossoms=blossoms).solve(inst, time_limit=30.0, seed=0)
+    res = _ilp(blossoms=blossoms, reseparate=reseparate).solve(inst, time_limit=30.0, seed=0)
     assert res.status == "optimal", res.info
     assert evaluate(inst, res.solution).objective == bks(name).value
     assert res.bound == bks(name).value
@@ -108,6 +110,23 @@ def test_blossom_cuts_never_cut_off_the_optimum() -> None:
             assert evaluate(inst, on.solution).objective == pytest.approx(evaluate(inst, off.solution).objective)
             used += on.info.get("blossoms", 0) > 0
     assert used >= 4  # the separation did run on these fractional points
+
+
+def test_reseparation_never_cuts_off_the_optimum() -> None:
+    # Between MIP rounds the LP is separated again with columns fixed against the
+    # incumbent: the proof must still end at the same optimum as the plain loop.
+    fired = 0
+    for distribution in ("uniform", "clustered"):
+        for seed in range(40, 46):
+            inst = generate("tsp", 60, distribution=distribution, seed=seed)
+            on = _ilp(warm_start=0, reseparate=True).solve(inst, time_limit=20.0, seed=0)
+            off = _ilp(warm_start=0, reseparate=False).solve(inst, time_limit=20.0, seed=0)
+            assert on.status == off.status == "optimal", (seed, on.info, off.info)
+            assert evaluate(inst, on.solution).objective == pytest.approx(evaluate(inst, off.solution).objective)
+            assert on.bound == pytest.approx(off.bound)
+            fired += on.info.get("reseparations", 0) > 0
+            assert "reseparations" not in off.info
+    assert fired >= 2  # some of these needed more than one MIP round
 
 
 def test_time_limit_on_an_instance_too_big_to_prove() -> None:
