@@ -49,7 +49,9 @@ def cut_weight(w: np.ndarray, s: np.ndarray) -> float:
     return float(w[np.ix_(mask, ~mask)].sum())
 
 
-def _smaller_side(s: np.ndarray, n: int) -> np.ndarray:
+def smaller_side(s: np.ndarray, n: int) -> np.ndarray:
+    """``s`` or its complement, whichever has fewer nodes (sorted): the two give the same
+    subtour cut under the degree equations, the smaller one with far fewer nonzeros."""
     if 2 * s.size <= n:
         return np.sort(s)
     mask = np.ones(n, dtype=bool)
@@ -91,7 +93,7 @@ def stoer_wagner_cuts(w: np.ndarray, limit: float, max_cuts: int = 200) -> list[
             conn[added] = -np.inf
         s_node, t_node = int(idx[prev]), int(idx[last])
         if value < limit - EPS:
-            side = _smaller_side(np.array(members[t_node]), n)
+            side = smaller_side(np.array(members[t_node]), n)
             key = side.tobytes()
             if key not in seen:
                 seen.add(key)
@@ -141,13 +143,13 @@ def subtour_cuts(w: np.ndarray, target: float = 2.0, exact: bool = True, max_cut
     n = w.shape[0]
     comps = components(w)
     if len(comps) > 1:
-        return [_smaller_side(c, n) for c in comps][:max_cuts]
+        return [smaller_side(c, n) for c in comps][:max_cuts]
     out: list[np.ndarray] = []
     seen: set[bytes] = set()
     for t in (0.3, 0.5, 0.7, 0.9):
         for c in components(w, threshold=t):
             if 2 < c.size < n - 2 and cut_weight(w, c) < target - EPS:
-                side = _smaller_side(c, n)
+                side = smaller_side(c, n)
                 if side.tobytes() not in seen:
                     seen.add(side.tobytes())
                     out.append(side)
@@ -156,7 +158,7 @@ def subtour_cuts(w: np.ndarray, target: float = 2.0, exact: bool = True, max_cut
     shrunk, groups = shrink_one_paths(w)
     for side in stoer_wagner_cuts(shrunk, target, max_cuts=max_cuts):
         nodes = np.concatenate([groups[i] for i in side])
-        out.append(_smaller_side(nodes, n))
+        out.append(smaller_side(nodes, n))
     return out
 
 

@@ -6,8 +6,11 @@
    components, Stoer-Wagner phase cuts on the 1-path-shrunk support graph),
    re-optimised from the previous basis, until no cut is violated; then, on a
    symmetric instance, 2-matching (blossom) inequalities, and subtour rounds again.
-2. Reduced-cost fixing against the warm-start tour (OR-Tools GLS): an edge
-   whose reduced cost lifts the LP bound to the incumbent can be in no better tour.
+2. Reduced-cost fixing against the warm-start tour: an edge whose reduced cost
+   lifts the LP bound to the incumbent can be in no better tour. Rows added from
+   then on leave the fixed columns out, and every subtour cut is written on the
+   smaller side of its cut (the same inequality under the degree equations): the
+   MIP rounds see far sparser rows (pcb442 proved in 70-82 s instead of 104-126 s).
 3. MIP rounds: the integer model with every cut found so far, warm-started
    from the best tour and cut off just below it (HiGHS prunes every node that
    cannot beat the incumbent; an "infeasible" answer proves the incumbent
@@ -70,6 +73,12 @@ class _Graph:
         if not directed:
             idx[j, i] = np.arange(self.m)
         self.idx = idx
+        # Columns fixed at zero (reduced-cost fixing): left out of the rows added later,
+        # which keeps those rows sparse; on the remaining feasible set they are the same rows.
+        self.dead: np.ndarray | None = None
+
+    def live(self, cols: np.ndarray) -> np.ndarray:
+        return cols if self.dead is None else cols[~self.dead[cols]]
 
     def degree_rows(self) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
         rows = []
@@ -92,12 +101,12 @@ class _Graph:
         return sub[np.triu_indices(s.size, 1)]
 
     def sec_row(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-        cols = self.inside(s)
+        cols = self.live(self.inside(s))
         return cols, np.ones(cols.size), -np.inf, float(s.size - 1)
 
     def blossom_row(self, h: np.ndarray, teeth: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, float, float]:
         """``x(E(H)) + sum x(teeth) <= |H| + (k - 1) / 2`` (symmetric model only)."""
-        cols = np.concatenate([self.inside(h), np.array([self.idx[u, v] for u, v in teeth])])
+        cols = self.live(np.concatenate([self.inside(h), np.array([self.idx[u, v] for u, v in teeth])]))
         return cols, np.ones(cols.size), -np.inf, float(h.size + (len(teeth) - 1) // 2)
 
     def support(self, x: np.ndarray) -> np.ndarray:
@@ -226,6 +235,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     # tour better than the incumbent; refixed whenever the incumbent improves.
     lp_obj, lp_rc, lp_x = obj, rc, x
     fixed = np.zeros(g.m, dtype=bool)
+    g.dead = fixed  # the same array: every later fixing counts
 
     def refix() -> None:
         slack = (ub - 1.0 + 1e-6) if ints else ub + 1e-9
@@ -255,6 +265,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
                 continue
             for s in comps:
                 if 2 <= s.size <= n - 2:
+                    s = sep.smaller_side(s, n)  # the same cut, far sparser
                     new_cuts.setdefault(s.tobytes(), s)
             cyc = cycles_of(g.successors(xi), n, directed)
             tour = patch(d, cyc, not directed)

@@ -129,6 +129,32 @@ def test_reseparation_never_cuts_off_the_optimum() -> None:
     assert fired >= 2  # some of these needed more than one MIP round
 
 
+def test_cut_rows_leave_out_fixed_columns_and_take_the_smaller_side() -> None:
+    from solvers.ilp.cuts import smaller_side
+    from solvers.ilp.tsp import _Graph
+
+    n = 10
+    big = np.arange(1, 9)  # 8 of 10 nodes: its cut is the one of {0, 9}
+    assert smaller_side(big, n).tolist() == [0, 9]
+    assert smaller_side(np.array([7, 2, 5]), n).tolist() == [2, 5, 7]
+    for directed in (False, True):
+        g = _Graph(n, directed)
+        s = np.array([2, 5, 7])
+        full, _, _, rhs = g.sec_row(s)
+        assert sorted(full.tolist()) == sorted(g.inside(s).tolist()) and rhs == 2.0
+        g.dead = np.zeros(g.m, dtype=bool)
+        g.dead[full[:2]] = True  # two of its columns fixed at zero
+        cols, vals, _, rhs = g.sec_row(s)
+        assert set(cols.tolist()) == set(full.tolist()) - set(full[:2].tolist())
+        assert vals.size == cols.size and rhs == 2.0
+    g = _Graph(n, False)
+    g.dead = np.zeros(g.m, dtype=bool)
+    tooth = int(g.idx[2, 8])
+    g.dead[tooth] = True
+    cols, _, _, rhs = g.blossom_row(np.array([2, 5, 7]), [(2, 8), (5, 9), (7, 0)])
+    assert tooth not in cols.tolist() and cols.size == 3 + 2 and rhs == 3 + 1
+
+
 def test_time_limit_on_an_instance_too_big_to_prove() -> None:
     inst = read("pcb442")
     limit = 3.0
