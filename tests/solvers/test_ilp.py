@@ -96,37 +96,26 @@ def test_proves_small_tsplib_optimal(name: str, blossoms: bool, reseparate: bool
     assert res.bound == bks(name).value
 
 
-def test_blossom_cuts_never_cut_off_the_optimum() -> None:
-    # Blossom rows are added on fractional points; an invalid one would cut off the best
-    # tour and the MIP would "prove" a worse one. Without the warm start the MIP has to
-    # find the tour itself; the run without blossoms is checked against brute force above.
-    used = 0
-    for distribution in ("uniform", "clustered"):
-        for seed in range(40, 46):
-            inst = generate("tsp", 30, distribution=distribution, seed=seed)
-            on = _ilp(warm_start=0, blossoms=True).solve(inst, time_limit=20.0, seed=0)
-            off = _ilp(warm_start=0, blossoms=False).solve(inst, time_limit=20.0, seed=0)
-            assert on.status == off.status == "optimal", (seed, on.info, off.info)
-            assert evaluate(inst, on.solution).objective == pytest.approx(evaluate(inst, off.solution).objective)
-            used += on.info.get("blossoms", 0) > 0
-    assert used >= 4  # the separation did run on these fractional points
-
-
-def test_reseparation_never_cuts_off_the_optimum() -> None:
-    # Between MIP rounds the LP is separated again with columns fixed against the
-    # incumbent: the proof must still end at the same optimum as the plain loop.
+@pytest.mark.parametrize(("option", "size", "key", "least"), [("blossoms", 30, "blossoms", 4),
+                                                              ("reseparate", 60, "reseparations", 2)])
+def test_a_cut_option_never_cuts_off_the_optimum(option: str, size: int, key: str, least: int) -> None:
+    # Blossom rows are added on fractional points; between MIP rounds the LP is separated
+    # again with columns fixed against the incumbent. An invalid row would cut off the best
+    # tour and the MIP would "prove" a worse one: with the option on and off the proofs must
+    # end at the same optimum. Without the warm start the MIP has to find the tour itself;
+    # the plain loop is checked against brute force above.
     fired = 0
     for distribution in ("uniform", "clustered"):
         for seed in range(40, 46):
-            inst = generate("tsp", 60, distribution=distribution, seed=seed)
-            on = _ilp(warm_start=0, reseparate=True).solve(inst, time_limit=20.0, seed=0)
-            off = _ilp(warm_start=0, reseparate=False).solve(inst, time_limit=20.0, seed=0)
+            inst = generate("tsp", size, distribution=distribution, seed=seed)
+            on = _ilp(warm_start=0, **{option: True}).solve(inst, time_limit=20.0, seed=0)
+            off = _ilp(warm_start=0, **{option: False}).solve(inst, time_limit=20.0, seed=0)
             assert on.status == off.status == "optimal", (seed, on.info, off.info)
             assert evaluate(inst, on.solution).objective == pytest.approx(evaluate(inst, off.solution).objective)
             assert on.bound == pytest.approx(off.bound)
-            fired += on.info.get("reseparations", 0) > 0
-            assert "reseparations" not in off.info
-    assert fired >= 2  # some of these needed more than one MIP round
+            assert key not in off.info
+            fired += on.info.get(key, 0) > 0
+    assert fired >= least  # the option did act on these instances
 
 
 def test_cut_rows_leave_out_fixed_columns_and_take_the_smaller_side() -> None:
