@@ -169,18 +169,18 @@ class HighsModel:
         return status, obj, np.array(sol.col_value), np.array(sol.col_dual)
 
     def make_integer(self, columns: np.ndarray | None = None) -> None:
-        cols = np.arange(self.num_cols, dtype=np.int32) if columns is None else np.asarray(columns, np.int32)
-        self.h.changeColsIntegrality(int(cols.size), cols,
-                                     np.full(cols.size, highspy.HighsVarType.kInteger))
+        self._integrality(columns, highspy.HighsVarType.kInteger)
         self.h.setOptionValue("presolve", "choose")
         self.integer = True
 
     def make_continuous(self) -> None:
         """Drop the integrality of every column (the LP relaxation of the current model)."""
-        cols = np.arange(self.num_cols, dtype=np.int32)
-        self.h.changeColsIntegrality(int(cols.size), cols,
-                                     np.full(cols.size, highspy.HighsVarType.kContinuous))
+        self._integrality(None, highspy.HighsVarType.kContinuous)
         self.integer = False
+
+    def _integrality(self, columns: np.ndarray | None, kind: Any) -> None:
+        cols = np.arange(self.num_cols, dtype=np.int32) if columns is None else np.asarray(columns, np.int32)
+        self.h.changeColsIntegrality(int(cols.size), cols, np.full(cols.size, kind))
 
     def fix_upper(self, columns: np.ndarray, upper: float = 0.0) -> None:
         cols = np.asarray(columns, dtype=np.int32)

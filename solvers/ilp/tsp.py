@@ -232,7 +232,8 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
 
     # ---- 2. reduced-cost fixing against the incumbent
     # A column whose reduced cost lifts the LP bound above (incumbent - 1) is in no
-    # tour better than the incumbent; refixed whenever the incumbent improves.
+    # tour better than the incumbent; refixed whenever the incumbent improves or a
+    # re-separated LP raises the bound.
     lp_obj, lp_rc, lp_x = obj, rc, x
     fixed = np.zeros(g.m, dtype=bool)
     g.dead = fixed  # the same array: every later fixing counts
