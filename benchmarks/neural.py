@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", nargs="+", choices=sorted(SEARCH_OPTIONS), default=["ls"],
                     help="the modes of --search-time: ls (8 augmentations x 8 samples a round), eas (64 "
                     "rollouts a step), sampling (decode=sampling until the limit; default: ls)")
-    ap.add_argument("--eas-lr", type=float, nargs="+", default=[0.0041],
-                    help="the eas rows' learning rates, a row each (default: 0.0041, the solver's default)")
+    ap.add_argument("--eas-lr", type=float, nargs="+", default=[0.03],
+                    help="the eas rows' learning rates, a row each (default: 0.03, the solver's default)")
     ap.add_argument("--search-generated", action="store_true",
                     help="the generated rows also run the --search modes at --search-time")
     ap.add_argument("--search-count", type=int, default=10,

@@ -42,7 +42,7 @@ class EASConfig:
     """What one EAS run needs besides the instance (see :class:`~solvers.neural.NeuralParams`)."""
 
     mode: str = "emb"
-    lr: float = 0.0041
+    lr: float = 0.03
     lam: float = 0.013
     samples: int = 64
     multistart: bool = False
