@@ -111,6 +111,14 @@ class NeuralParams:
         decoded by the policy (see :mod:`solvers.neural.decompose`); ``off``: decode it whole.
     part_size
         Customers (cities) per part when decomposing; default: the checkpoint's training size.
+    part_augment
+        ``search=eas`` on a decomposition's parts: the augmentations of each part's search (1 or
+        8; default 8, whatever ``augment`` says for a whole instance). A part's steps are cheap,
+        and the eight symmetric copies diversify them: at 60 s, three generated CVRP200 (held out:
+        ``generated:cvrp:200:3:seed=41``) 0.7 / 3.2 / 0.7 % cheaper than with 1, two generated
+        TSP200 (``generated:tsp:200:2:seed=43``) 0.8 / 1.0 % shorter, X-n200-k36 5.39 against
+        8.52 %, X-n157-k13 7.50 against 7.98 %; on whole instances 8 copies cost too many
+        steps (X-n120-k6 21.56 against 13.50 %).
     """
 
     decode: str | None = None
@@ -127,6 +135,7 @@ class NeuralParams:
     max_iterations: int | None = None
     decompose: str = "auto"
     part_size: int | None = None
+    part_augment: int = 8
 
     def __post_init__(self) -> None:
         if self.decode is not None and self.decode not in DECODES:
@@ -151,6 +160,8 @@ class NeuralParams:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
         if self.decompose not in DECOMPOSE_MODES:
             raise ValueError(f"decompose: must be one of {', '.join(DECOMPOSE_MODES)}, got {self.decompose!r}")
+        if self.part_augment not in (1, 8):
+            raise ValueError(f"part_augment: must be 1 or 8, got {self.part_augment}")
         if self.part_size is not None and self.part_size < 4:
             raise ValueError(f"part_size: must be at least 4, got {self.part_size}")
 
@@ -340,7 +351,8 @@ class _NeuralSolver(BaseSolver):
         start = time.perf_counter()
         p = self.params
         part = p.part_size or trained
-        inner = type(self)(self.argument, dataclasses.replace(p, decompose="off"))
+        searched = dataclasses.replace(p, augment=p.part_augment) if p.search == "eas" else p
+        inner = type(self)(self.argument, dataclasses.replace(searched, decompose="off"))
         parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
         if inst.variant != "tsp":
             result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress, quick=parts)

@@ -195,6 +195,16 @@ def test_decomposition_beyond_twice_the_training_size(variant: str) -> None:
         assert evaluate(inst, ls.solution).objective <= evaluate(inst, auto.solution).objective + 1e-6
 
 
+@pytest.mark.parametrize("part_augment", ["1", "8"])
+def test_eas_on_territories_is_deterministic_under_an_iteration_limit(part_augment: str) -> None:
+    inst = generate("cvrp", 120, distribution="clustered", seed=4)  # > 3 x 20: territories under eas
+    opts = {"search": "eas", "max_iterations": "2", "part_augment": part_augment}
+    runs = [solvers.get("am:20", options=opts).solve(inst, time_limit=60, seed=0) for _ in range(2)]
+    assert runs[0].info["decompose"] == "territories" and runs[0].info["territories"] >= 3
+    assert evaluate(inst, runs[0].solution).feasible
+    assert runs[0].solution.routes == runs[1].solution.routes
+
+
 def test_decomposed_tsp_beats_the_whole_policy_far_beyond_its_size() -> None:
     inst = generate("tsp", 400, seed=9)
     parts = solvers.get("am:20").solve(inst, time_limit=30, seed=0)
@@ -309,7 +319,7 @@ def test_search_eas_improves_and_keeps_the_time_limit() -> None:
 
 
 @pytest.mark.parametrize(("option", "value"), [("eas_mode", "tab"), ("eas_lr", "0"), ("eas_lambda", "-1"),
-                                               ("max_iterations", "0")])
+                                               ("max_iterations", "0"), ("part_augment", "3")])
 def test_search_eas_rejects_bad_options(option: str, value: str) -> None:
     with pytest.raises(SolverError, match=option):
         solvers.get("am:20", options={"search": "eas", option: value})
