@@ -105,8 +105,8 @@ class NeuralParams:
         (the clock is then not read: the same seed gives the same solution on any machine);
         default: until the time limit.
     decompose
-        ``auto``: an instance of more than 2x the checkpoint's training size (3x under
-        ``search=eas``, 4x under ``search=ls``; tsp, and cvrp and ocvrp with an unlimited
+        ``auto``: an instance of more than 2x the checkpoint's training size (tsp: 3x under
+        ``search=eas``; 4x under ``search=ls``; tsp, and cvrp and ocvrp with an unlimited
         fleet under ``search=ls|eas``) is decomposed into parts of about that size, each
         decoded by the policy (see :mod:`solvers.neural.decompose`); ``off``: decode it whole.
     part_size
