@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import solvers  # noqa: E402
 from envs.train import fixed_set, read_references, reference_path  # noqa: E402
-from solvers.neural import checkpoint_dir, load_policy  # noqa: E402
+from solvers.neural import NeuralParams, checkpoint_dir, load_policy  # noqa: E402
 from solvers.neural.checkpoints import MULTI  # noqa: E402
 from vrp import data  # noqa: E402
 from vrp.evaluate import evaluate, gap_pct  # noqa: E402
@@ -210,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", nargs="+", choices=sorted(SEARCH_OPTIONS), default=["ls"],
                     help="the modes of --search-time: ls (8 augmentations x 8 samples a round), eas (64 "
                     "rollouts a step), sampling (decode=sampling until the limit; default: ls)")
-    ap.add_argument("--eas-lr", type=float, nargs="+", default=[0.03],
-                    help="the eas rows' learning rates, a row each (default: 0.03, the solver's default)")
+    ap.add_argument("--eas-lr", type=float, nargs="+", default=[NeuralParams.eas_lr],
+                    help=f"the eas rows' learning rates, a row each (default: {NeuralParams.eas_lr}, the "
+                    "solver's default)")
     ap.add_argument("--search-generated", action="store_true",
                     help="the generated rows also run the --search modes at --search-time")
     ap.add_argument("--search-count", type=int, default=10,

@@ -58,6 +58,7 @@ from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer, UnsupportedVariant, check_time_limit
 
 DECODES = ("greedy", "sampling", "multistart")
+AUGMENTS = (1, 8)  # no augmentation, or the eight symmetries of the unit square
 
 __all__ = ["AMSolver", "MatNetSolver", "NeuralParams", "POMOSolver", "checkpoint_dir", "load_policy",
            "resolve_checkpoint"]
@@ -129,9 +130,9 @@ class NeuralParams:
     search: str = "none"
     polish: int = 2
     granular: int = 20
-    eas_mode: str = "emb"
-    eas_lr: float = 0.03
-    eas_lambda: float = 0.013
+    eas_mode: str = EASConfig.mode  # one source for these defaults: the EAS run's own
+    eas_lr: float = EASConfig.lr
+    eas_lambda: float = EASConfig.lam
     max_iterations: int | None = None
     decompose: str = "auto"
     part_size: int | None = None
@@ -142,7 +143,7 @@ class NeuralParams:
             raise ValueError(f"decode: must be one of {', '.join(DECODES)}, got {self.decode!r}")
         if self.samples < 1:
             raise ValueError(f"samples: must be positive, got {self.samples}")
-        if self.augment not in (1, 8):
+        if self.augment not in AUGMENTS:
             raise ValueError(f"augment: must be 1 or 8, got {self.augment}")
         if self.chunk < 1 or self.threads < 1:
             raise ValueError("chunk and threads must be positive")
@@ -160,7 +161,7 @@ class NeuralParams:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
         if self.decompose not in DECOMPOSE_MODES:
             raise ValueError(f"decompose: must be one of {', '.join(DECOMPOSE_MODES)}, got {self.decompose!r}")
-        if self.part_augment not in (1, 8):
+        if self.part_augment not in AUGMENTS:
             raise ValueError(f"part_augment: must be 1 or 8, got {self.part_augment}")
         if self.part_size is not None and self.part_size < 4:
             raise ValueError(f"part_size: must be at least 4, got {self.part_size}")
@@ -351,8 +352,8 @@ class _NeuralSolver(BaseSolver):
         start = time.perf_counter()
         p = self.params
         part = p.part_size or trained
-        searched = dataclasses.replace(p, augment=p.part_augment) if p.search == "eas" else p
-        inner = type(self)(self.argument, dataclasses.replace(searched, decompose="off"))
+        augment = p.part_augment if p.search == "eas" else p.augment
+        inner = type(self)(self.argument, dataclasses.replace(p, decompose="off", augment=augment))
         parts = type(self)(self.argument, dataclasses.replace(p, decompose="off", search="none"))
         if inst.variant != "tsp":
             result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress, quick=parts)

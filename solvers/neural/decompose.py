@@ -58,8 +58,8 @@ DECOMPOSE_VARIANTS = frozenset({"tsp", "cvrp", "ocvrp"})
 DECOMPOSE_MODES = ("auto", "off")
 #: ``decompose=auto`` cuts an instance of more than ``THRESHOLD[search] x`` the training size
 THRESHOLD = {"none": 2, "eas": 3, "ls": 4}
-#: the same for cvrp/ocvrp territories (measured for ``eas``: see the module docstring)
-TERRITORY_THRESHOLD = {"none": 2, "eas": 2, "ls": 4}
+#: the same for cvrp/ocvrp territories, which need a search (measured for ``eas``: see the module docstring)
+TERRITORY_THRESHOLD = {"eas": 2, "ls": 4}
 
 
 def wants_decomposition(instance: Instance, trained_size: int, mode: str, search: str = "none") -> bool:
