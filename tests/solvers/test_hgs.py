@@ -202,6 +202,11 @@ def test_params_are_validated() -> None:
         solvers.get("ga", options={"init_share": "0"})
     with pytest.raises(SolverError, match="ruin_best"):
         solvers.get("ga", options={"ruin_best": "1.5"})
+    with pytest.raises(SolverError, match="strategy"):
+        solvers.get("ga", options={"strategy": "tabu"})
+    with pytest.raises(SolverError, match="history"):
+        solvers.get("ga", options={"history": "0"})
+    assert solvers.get("ga", options={"strategy": "ILS"}).params.strategy == "ils"
     assert solvers.get("ga", options={"mutation": "0.5"}).params.mutation == 0.5
 
 
@@ -212,17 +217,19 @@ def test_iteration_limit_is_exact() -> None:
 
 
 def test_large_instances_mutate_and_stay_deterministic() -> None:
-    """Above ``mutation_from`` customers most offspring are ruin-and-recreate mutations; an
-    iteration limit still gives the same solution (the initial population is then not timed)."""
+    """With ``strategy=ga`` above ``mutation_from`` customers most offspring are ruin-and-recreate
+    mutations; an iteration limit still gives the same solution (the initial population is
+    then not timed)."""
     inst = generate("cvrp", 60, seed=12)
-    opts = {"mutation_from": 30, "max_iterations": 40, "pop_size": 5, "generation_size": 5}
+    opts = {"strategy": "ga", "mutation_from": 30, "max_iterations": 40, "pop_size": 5, "generation_size": 5}
     a = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=4)
     b = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=4)
     assert a.info["mutation"] == 0.9 and a.info["initial_population"] == 20
+    assert a.info["strategy"] == "ga"
     assert a.solution.routes == b.solution.routes
     assert evaluate(inst, a.solution).feasible
     small = solvers.get("ga", options={"max_iterations": 5}).solve(inst, time_limit=60.0, seed=4)
-    assert small.info["mutation"] == 0.0  # 60 customers: below the default threshold
+    assert small.info["mutation"] == 0.0 and small.info["strategy"] == "ga"  # below the default threshold
     # ruin_best=0 draws no random number: the same search as without the option
     c = solvers.get("ga", options={**opts, "ruin_best": 0.0}).solve(inst, time_limit=60.0, seed=4)
     assert c.solution.routes == a.solution.routes
@@ -230,6 +237,26 @@ def test_large_instances_mutate_and_stay_deterministic() -> None:
         d = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
         e = solvers.get("ga", options={**opts, **extra}).solve(inst, time_limit=60.0, seed=4)
         assert d.solution.routes == e.solution.routes and evaluate(inst, d.solution).feasible
+
+
+@pytest.mark.parametrize("problem", ["cvrp", "vrptw", "tsp"])
+def test_ils_steps_are_deterministic_and_improve_the_start(problem: str) -> None:
+    """``strategy=auto`` is one trajectory above ``mutation_from`` customers (not on tsp); forced with
+    ``strategy=ils`` on any variant it is deterministic under an iteration limit, feasible, and
+    no worse than its start (a run of one step)."""
+    inst = generate(problem, 60, seed=14)
+    opts = {"strategy": "ils", "max_iterations": 150, "history": 20}
+    a = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=5)
+    b = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=5)
+    assert a.info["strategy"] == "ils" and a.info["iterations"] == 150
+    assert a.solution.routes == b.solution.routes
+    ea = evaluate(inst, a.solution)
+    assert ea.feasible
+    one = solvers.get("ga", options={**opts, "max_iterations": 1}).solve(inst, time_limit=60.0, seed=5)
+    assert ea.objective <= evaluate(inst, one.solution).objective + 1e-9
+    auto = solvers.get("ga", options={"mutation_from": 30, "max_iterations": 3}).solve(inst, time_limit=60.0,
+                                                                                        seed=5)
+    assert auto.info["strategy"] == ("ga" if problem == "tsp" else "ils")
 
 
 def test_the_initial_population_takes_a_share_of_the_time() -> None:
