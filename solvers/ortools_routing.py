@@ -204,7 +204,7 @@ def construct(instance: Instance, name: str, seed: int) -> Solution | None:
     solver = SavingsSolver() if name == "savings" else NearestSolver()
     # A construction is a few milliseconds to a second even at 1000 nodes; its own limit is nominal.
     sol = solver.solve(instance, time_limit=3600.0, seed=seed).solution
-    if sol is None or not evaluate(instance, sol).feasible:
+    if not isinstance(sol, Solution) or not evaluate(instance, sol).feasible:
         return None
     return sol
 

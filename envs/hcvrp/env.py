@@ -44,6 +44,7 @@ class HCVRPEnv(RL4COEnvBase):
         self._make_spec(generator)
 
     def _reset(self, td: TensorDict | None = None, batch_size: list | None = None) -> TensorDict:
+        assert td is not None and batch_size is not None  # rl4co's reset() passes both
         device = td.device
         caps = td["capacities"]
         # after[k] = capacity of the vehicles after vehicle k (0 for the last)
