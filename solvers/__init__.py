@@ -38,7 +38,8 @@ register(SolverSpec(
     "PyVRP 0.14 iterated local search (reference)", requires=("pyvrp",), extra="pyvrp"))
 register(SolverSpec(
     "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
-    "hybrid genetic search (HGS: OX, optimal Split, granular LS + SWAP*, time warp, diversity); "
+    "hybrid genetic search (HGS: OX, optimal Split, granular LS + SWAP*, time warp, diversity), "
+    "above 300 customers an iterated local search with late acceptance (strategy=); "
     "no op/pctsp: its giant tours visit every customer; init=am:50 seeds it with policy samples",
     requires=("numba",)))
 register(SolverSpec(
