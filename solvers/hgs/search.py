@@ -48,7 +48,7 @@ class Search:
         elif params.mutation is not None:
             self.mutation = params.mutation
         else:
-            self.mutation = 0.9 if large and params.strategy == "ga" else 0.0
+            self.mutation = 0.9 if large else 0.0
         # SWAP* on the route pairs whose polar sectors overlap (HGS-CVRP) where mutations make
         # it the bulk of the work; below, on pairs with neighbouring customers, as before
         self.sectors = prob.angle if self.mutation > 0.0 else None
@@ -124,6 +124,14 @@ class Search:
         self.feas_load.clear()
         self.feas_tw.clear()
 
+    def register(self, ind: Individual, window: int) -> None:
+        """Record whether ``ind`` keeps the load and time limits; every ``window`` records, adjust
+        the penalties towards the target feasible fraction."""
+        self.feas_load.append(ind.excess <= 1e-9)
+        self.feas_tw.append(ind.warp <= 1e-9)
+        if len(self.feas_load) >= window:
+            self.manage_penalties()
+
     def ruin(self, ind: Individual, pc: float, ptw: float, remove: np.ndarray | None = None) -> Individual:
         """``ind`` with a string of neighbouring customers taken out, put back and searched from."""
         pr = self.prob
@@ -163,10 +171,7 @@ class Search:
             ind = self.educate(tour)
         else:
             ind = self.ruin(parent, self.pc, self.ptw)
-        self.feas_load.append(ind.excess <= 1e-9)
-        self.feas_tw.append(ind.warp <= 1e-9)
-        if len(self.feas_load) >= 50:
-            self.manage_penalties()
+        self.register(ind, 50)
         self.insert(ind)
         if not ind.feasible and self.rng.random() < self.p.repair_probability:
             rep = self.repair(ind)
@@ -248,10 +253,7 @@ class Search:
         while not self._should_stop(stop):
             self.iterations += 1
             cand = self.ruin(curr, self.pc, self.ptw)
-            self.feas_load.append(cand.excess <= 1e-9)
-            self.feas_tw.append(cand.warp <= 1e-9)
-            if len(self.feas_load) >= 100:
-                self.manage_penalties()
+            self.register(cand, 100)
             if cand.feasible and (self.best is None or cand.dist < self.best.dist - 1e-9):
                 full = self.improve(cand.nodes, cand.starts, self.pc, self.ptw)
                 if full.feasible and full.dist < cand.dist:
