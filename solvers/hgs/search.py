@@ -15,6 +15,7 @@ from solvers.hgs.problem import Problem
 from vrp.result import Tracer
 from vrp.stop import MaxRuntime, StoppingCriterion
 
+RESTART_AFTER = {"ga": 20000, "ils": 3000}  # ``restart_after=None``: iterations without a new best
 ILS_STARTS = 4  # educated random tours (or seeds) an ``ils`` run starts from, the least penalised
 
 
@@ -43,6 +44,7 @@ class Search:
         self._fit_cache: dict[int, np.ndarray] = {}
         large = prob.n - 1 > params.mutation_from and not prob.single_route
         self.strategy = "ils" if params.strategy == "ils" or (params.strategy == "auto" and large) else "ga"
+        self.restart_after = params.restart_after or RESTART_AFTER[self.strategy]
         if self.strategy == "ils":
             self.mutation = 1.0  # every step is a ruin and recreate
         elif params.mutation is not None:
@@ -232,7 +234,7 @@ class Search:
                 a = self.select()
                 b = self.select()
                 self.offspring(K.ox_crossover(self.tour_of(a), self.tour_of(b), self.state))
-            if self.iterations - self.last_improvement > self.p.restart_after:
+            if self.iterations - self.last_improvement > self.restart_after:
                 self.restart(clock, init_share)
 
     def run_ils(self, stop: StoppingCriterion, clock: MaxRuntime, init_share: float = 1.0,
@@ -268,7 +270,7 @@ class Search:
             if old is None or curr_cost < late:
                 history[at] = curr
             at = (at + 1) % len(history)
-            if self.iterations - self.last_improvement > self.p.restart_after and self.best is not None:
+            if self.iterations - self.last_improvement > self.restart_after and self.best is not None:
                 self.restarts += 1
                 self.last_improvement = self.iterations
                 curr = self.best

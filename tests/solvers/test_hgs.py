@@ -206,6 +206,9 @@ def test_params_are_validated() -> None:
         solvers.get("ga", options={"strategy": "tabu"})
     with pytest.raises(SolverError, match="history"):
         solvers.get("ga", options={"history": "0"})
+    with pytest.raises(SolverError, match="restart_after"):
+        solvers.get("ga", options={"restart_after": "0"})
+    assert solvers.get("ga", options={"restart_after": "500"}).params.restart_after == 500
     assert solvers.get("ga", options={"strategy": "ILS"}).params.strategy == "ils"
     assert solvers.get("ga", options={"mutation": "0.5"}).params.mutation == 0.5
 
@@ -254,6 +257,11 @@ def test_ils_steps_are_deterministic_and_improve_the_start(problem: str) -> None
     assert ea.feasible
     one = solvers.get("ga", options={**opts, "max_iterations": 1}).solve(inst, time_limit=60.0, seed=5)
     assert ea.objective <= evaluate(inst, one.solution).objective + 1e-9
+    # restart_after=None is 3000 steps for ils; a short one goes back to the best, which it keeps
+    assert a.info["restarts"] == 0
+    back = solvers.get("ga", options={**opts, "restart_after": 5}).solve(inst, time_limit=60.0, seed=5)
+    assert back.info["restarts"] > 0 and evaluate(inst, back.solution).feasible
+    assert evaluate(inst, back.solution).objective <= evaluate(inst, one.solution).objective + 1e-9
     auto = solvers.get("ga", options={"mutation_from": 30, "max_iterations": 3}).solve(inst, time_limit=60.0,
                                                                                         seed=5)
     assert auto.info["strategy"] == ("ga" if problem == "tsp" else "ils")
