@@ -12,6 +12,9 @@ Sections:
               (targets: ga mean gap <= 1 % at 60 s, ga below ortools on each)
   ``tsp``     kroA100, ch150, a280: ga at 30 s (target <= 0.5 %); aco on kroA100
               and ch150 at 30 s (target <= 2 %)
+  ``tsp-large`` pcb442, rat783, pr1002: ga (``strategy=auto``: the 2-opt/Or-opt kicks of
+              ``strategy=tour`` above 300 customers), the population (``strategy=ga``)
+              and pyvrp at 10 s and 60 s (not in the default run)
   ``solomon`` C101 ... RC201: ga at 60 s (target mean gap <= 3 %)
   ``open``    the X instances with open routes (no BKS): ga, aco, ortools at 30 s
   ``large``   X-n401-k29, X-n502-k39, X-n1001-k43 and generated CVRP 500 and 1000
@@ -44,6 +47,7 @@ from vrp.model import Instance  # noqa: E402
 X = ["X-n101-k25", "X-n106-k14", "X-n120-k6", "X-n157-k13", "X-n200-k36"]
 LARGE = ["X-n401-k29", "X-n502-k39", "X-n1001-k43", "generated:cvrp:500", "generated:cvrp:1000"]
 TSP = ["kroA100", "ch150", "a280"]
+LARGE_TSP = ["pcb442", "rat783", "pr1002"]
 ACO_TSP = ["kroA100", "ch150"]
 SOLOMON = ["C101", "C201", "R101", "R201", "RC101", "RC201"]
 
@@ -75,7 +79,10 @@ def warm(names: list[str]) -> None:
 
 
 def solve(solver: str, inst: Instance, limit: float, seed: int = 1) -> tuple[float | None, float]:
-    s = solvers.get(solver)
+    """``solver`` is a registry name, or one with options: ``ga[strategy=ga]``."""
+    name, _, rest = solver.partition("[")
+    opts = dict(kv.split("=", 1) for kv in rest.rstrip("]").split(",")) if rest else None
+    s = solvers.get(name, options=opts)
     t0 = time.perf_counter()
     res = s.solve(inst, time_limit=limit, seed=seed)
     wall = time.perf_counter() - t0
@@ -221,6 +228,11 @@ def main(argv: list[str] | None = None) -> None:
     if "tsp" in sections:
         table("TSP", TSP, ["ga"], 30.0)
         table("TSP", ACO_TSP, ["aco"], 30.0)
+        print(f"# {load()}", flush=True)
+    if "tsp-large" in sections:
+        cols = ["ga", "ga[strategy=ga]", *(["pyvrp"] if "pyvrp" in refs else [])]
+        for limit in (10.0, 60.0):
+            table("large TSP", LARGE_TSP, cols, limit)
         print(f"# {load()}", flush=True)
     if "solomon" in sections:
         table("VRPTW Solomon", SOLOMON, ["ga"], 60.0)

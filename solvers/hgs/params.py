@@ -8,7 +8,7 @@ from vrp.result import SolverError
 from vrp.scenarios import check_slack
 from vrp.stop import check_iteration_limits
 
-STRATEGIES = ("auto", "ga", "ils")
+STRATEGIES = ("auto", "ga", "ils", "tour")
 
 
 @dataclass
@@ -19,8 +19,10 @@ class Params:
     Attributes
     ----------
     strategy
-        ``ga`` (the population), ``ils`` (one trajectory, late acceptance) or ``auto``:
-        ``ils`` above ``mutation_from`` customers (not on tsp/atsp), ``ga`` below.
+        ``ga`` (the population), ``ils`` (one trajectory, late acceptance), ``tour`` (a
+        symmetric tsp only: 2-opt/Or-opt with double-bridge kicks, ``TOUR_KICKS`` an
+        iteration) or ``auto``: above ``mutation_from`` customers ``tour`` on a symmetric
+        tsp, ``ga`` on atsp and ``ils`` on the rest; ``ga`` below.
     history
         Late-acceptance history length of ``ils`` (PyVRP's default, 300).
     max_iterations

@@ -15,7 +15,8 @@ from solvers.hgs.problem import Problem
 from vrp.result import Tracer
 from vrp.stop import MaxRuntime, StoppingCriterion
 
-RESTART_AFTER = {"ga": 20000, "ils": 3000}  # ``restart_after=None``: iterations without a new best
+RESTART_AFTER = {"ga": 20000, "ils": 3000, "tour": 20000}  # ``restart_after=None``: iterations without a new best
+TOUR_KICKS = 50  # ``strategy=tour``: kicks per iteration
 ILS_STARTS = 4  # educated random tours (or seeds) an ``ils`` run starts from, the least penalised
 
 
@@ -42,8 +43,13 @@ class Search:
         self.restarts = 0
         self.last_improvement = 0
         self._fit_cache: dict[int, np.ndarray] = {}
-        large = prob.n - 1 > params.mutation_from and not prob.single_route
-        self.strategy = "ils" if params.strategy == "ils" or (params.strategy == "auto" and large) else "ga"
+        large = prob.n - 1 > params.mutation_from
+        # one symmetric tour without time windows: the 2-opt/Or-opt kicks of ``strategy=tour``
+        plain_tour = prob.single_route and not prob.has_tw and bool(np.allclose(prob.D, prob.D.T))
+        if params.strategy == "auto":
+            self.strategy = ("tour" if plain_tour else "ga" if prob.single_route else "ils") if large else "ga"
+        else:  # HGSSolver.check refused ``tour`` on anything but a symmetric tsp
+            self.strategy = params.strategy
         self.restart_after = params.restart_after or RESTART_AFTER[self.strategy]
         if self.strategy == "ils":
             self.mutation = 1.0  # every step is a ruin and recreate
@@ -222,6 +228,9 @@ class Search:
         if self.strategy == "ils":
             self.run_ils(stop, clock, init_share, seeds)
             return
+        if self.strategy == "tour":
+            self.run_tour(stop, seeds)
+            return
         if not self.initial_population(clock, init_share, seeds):
             return
         while not self._should_stop(stop):
@@ -276,6 +285,33 @@ class Search:
                 curr = self.best
                 history = [None] * self.p.history
                 at = 0
+
+    def run_tour(self, stop: StoppingCriterion, seeds: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """One symmetric tour (tsp): 2-opt/Or-opt from the first seed or a nearest-neighbour tour,
+        then batches of ``TOUR_KICKS`` double-bridge kicks on a segment, each searched again and
+        kept when not worse (the exact model's warm start, :mod:`solvers.ilp.ils`); a batch is
+        one iteration."""
+        from solvers.ilp.ils import kicks, neighbours
+
+        d = np.ascontiguousarray(self.prob.D, dtype=np.float64)
+        neigh = neighbours(d)
+        if seeds:
+            cur = np.concatenate(([0], seeds[0][0])).astype(np.int64)
+        else:
+            cur = np.concatenate(([0], K.randomised_nearest_tour(self.prob.D, self.state, 1))).astype(np.int64)
+        count = 0  # the first call only searches the start
+        while not self._should_stop(stop):
+            cur, _ = kicks(d, cur, neigh, count, int(self.rng.integers(2**31 - 1)))
+            self.iterations += 1
+            count = TOUR_KICKS
+            k = int(np.flatnonzero(cur == 0)[0])
+            nodes = np.concatenate((cur[k + 1:], cur[:k]))
+            starts = np.array([0, nodes.size], dtype=np.int64)
+            dist, exc, warp, _ = evaluate_routes(nodes, starts, self.prob.caps, self.pc, self.ptw, self.prob.D,
+                                                 self.prob.dem, self.prob.ready, self.prob.due, self.prob.serv,
+                                                 self.prob.has_tw)
+            if self.best is None or dist < self.best.dist - 1e-9:
+                self.offer(Individual(nodes, starts, dist, exc, warp, self.n))
 
     def restart(self, clock: MaxRuntime, init_share: float = 1.0) -> None:
         self.restarts += 1

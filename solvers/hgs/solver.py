@@ -5,7 +5,9 @@ granular local search, feasible and infeasible subpopulations managed by a biase
 fitness (cost rank + broken-pairs diversity rank), adaptive penalties on excess
 load and time warp, and restarts when the search stalls.
 
-Above ``mutation_from`` customers (``strategy=auto``) the same kernels drive one trajectory
+Above ``mutation_from`` customers (``strategy=auto``) a symmetric TSP is one tour improved by
+2-opt/Or-opt and double-bridge kicks (``strategy=tour``: the exact model's warm start, far ahead
+of the population there), and every other variant but atsp runs one trajectory
 instead of a population: an iterated local search whose step is a ruin-and-recreate of a
 string of neighbouring customers searched from there, accepted by late-acceptance hill
 climbing (Burke and Bykov 2017), with an exhaustive search of every new best: the algorithm
@@ -68,7 +70,11 @@ class HGSSolver(BaseSolver):
         return time.perf_counter() - t0
 
     def check(self, instance: Instance) -> None:
-        """Every reason not to run, before any work: the ``init`` policy must take the instance."""
+        """Every reason not to run, before any work: ``strategy=tour`` needs a symmetric tsp, the
+        ``init`` policy must take the instance."""
+        if self.params.strategy == "tour" and not (instance.variant in ("tsp", "atsp") and instance.is_symmetric):
+            raise SolverError(f"ga strategy=tour: needs a symmetric tsp, got a {instance.variant} instance; "
+                              f"use strategy=auto, ga or ils")
         if self.init_solver is not None:
             try:
                 self.init_solver._check(instance)  # variant, checkpoint's problem, adapter, size
@@ -145,7 +151,9 @@ def warmup() -> float:
     for problem in ("cvrp", "vrptw", "hcvrp", "tsp"):
         inst = generate(problem, 8, seed=0)
         HGSSolver(Params(**small)).solve(inst, time_limit=60.0, seed=0)
-        if problem != "tsp":  # the mutations of large instances, with polar sectors and without
+        if problem == "tsp":  # the kicks of large symmetric tsps
+            HGSSolver(Params(strategy="tour", max_iterations=2)).solve(inst, time_limit=60.0, seed=0)
+        else:  # the mutations of large instances, with polar sectors and without
             HGSSolver(Params(mutation=1.0, **small)).solve(inst, time_limit=60.0, seed=0)
             matrix = Instance(name="matrix", distances=inst.distances, demands=inst.demands,
                               capacity=inst.capacity, vehicle_capacities=inst.vehicle_capacities)

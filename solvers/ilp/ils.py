@@ -1,7 +1,8 @@
 """Iterated 2-opt + Or-opt for symmetric tours, compiled with numba (cache=True).
 
-Only used to give the exact TSP model a strong incumbent fast: the better the
-incumbent, the more columns reduced-cost fixing removes before branch and bound.
+Gives the exact TSP model a strong incumbent fast (the better the incumbent, the
+more columns reduced-cost fixing removes before branch and bound), and drives
+``ga`` on large symmetric TSPs (``strategy=tour``), step by step through :func:`kicks`.
 Neighbour lists (k nearest), don't-look bits, double-bridge kicks on a segment,
 accept-if-not-worse.
 """
@@ -236,14 +237,28 @@ def _ils(d, tour, neigh, iterations, seed):  # pragma: no cover - compiled
     return best, best_cost
 
 
+def neighbours(d: np.ndarray, k: int = 8) -> np.ndarray:
+    """The ``k`` nearest nodes of each node, nearest first."""
+    n = d.shape[0]
+    big = d + np.diag(np.full(n, np.inf))
+    return np.argsort(big, axis=1)[:, : min(k, n - 1)].astype(np.int64)
+
+
+def kicks(d: np.ndarray, tour: np.ndarray, neigh: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, float]:
+    """``tour`` (every node once, int64) searched by 2-opt/Or-opt, then ``count`` double-bridge
+    kicks each searched again and kept when not worse; the best tour and its cost. Deterministic
+    under ``seed``; ``d`` float64, contiguous and symmetric."""
+    best, cost = _ils(d, tour, neigh, count, seed)
+    return best, float(cost)
+
+
 def improve(d: np.ndarray, tour: list[int], seconds: float, seed: int = 0, k: int = 8) -> list[int]:
     """Iterated 2-opt/Or-opt from ``tour`` for about ``seconds`` (symmetric ``d``)."""
     n = d.shape[0]
     if n < 8:
         return list(tour)
     dd = np.ascontiguousarray(d, dtype=np.float64)
-    big = dd + np.diag(np.full(n, np.inf))
-    neigh = np.argsort(big, axis=1)[:, : min(k, n - 1)].astype(np.int64)
+    neigh = neighbours(dd, k)
     cur = np.array(tour, dtype=np.int64)
     deadline = time.perf_counter() + seconds
     batch = 20

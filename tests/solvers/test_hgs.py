@@ -17,6 +17,7 @@ from solvers.hgs.localsearch import local_search, ruin_and_search
 from solvers.hgs.problem import Problem, build
 from vrp.evaluate import evaluate
 from vrp.model import Instance, Solution
+from vrp.result import SolverError
 
 
 def penalised_reference(inst: Instance, solution: Solution, pc: float, ptw: float, hetero: bool) -> float:
@@ -188,8 +189,6 @@ def test_ga_finds_the_optimum_of_a_small_tsp() -> None:
 
 
 def test_params_are_validated() -> None:
-    from vrp.result import SolverError
-
     with pytest.raises(SolverError, match="max_segment"):
         solvers.get("ga", options={"max_segment": "4"})
     with pytest.raises(SolverError, match="unknown option"):
@@ -264,7 +263,32 @@ def test_ils_steps_are_deterministic_and_improve_the_start(problem: str) -> None
     assert evaluate(inst, back.solution).objective <= evaluate(inst, one.solution).objective + 1e-9
     auto = solvers.get("ga", options={"mutation_from": 30, "max_iterations": 3}).solve(inst, time_limit=60.0,
                                                                                         seed=5)
-    assert auto.info["strategy"] == ("ga" if problem == "tsp" else "ils")
+    assert auto.info["strategy"] == ("tour" if problem == "tsp" else "ils")
+
+
+def test_tour_strategy_kicks_one_symmetric_tour() -> None:
+    """``strategy=tour`` (auto above ``mutation_from`` on a symmetric tsp, never on atsp or a
+    routing variant) is deterministic under an iteration limit, feasible, and each batch of kicks
+    keeps the best tour: more iterations are never worse."""
+    inst = generate("tsp", 80, seed=15)
+    opts = {"strategy": "tour", "max_iterations": 20}
+    a = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=5)
+    b = solvers.get("ga", options=opts).solve(inst, time_limit=60.0, seed=5)
+    assert a.info["strategy"] == "tour" and a.info["iterations"] == 20
+    assert a.solution.routes == b.solution.routes
+    ea = evaluate(inst, a.solution)
+    assert ea.feasible and sorted(a.solution.routes[0]) == list(range(1, inst.n))
+    one = solvers.get("ga", options={**opts, "max_iterations": 1}).solve(inst, time_limit=60.0, seed=5)
+    assert ea.objective <= evaluate(inst, one.solution).objective + 1e-9
+    assert a.trace and a.trace[-1][1] == pytest.approx(ea.objective)
+    auto = {"mutation_from": 30, "max_iterations": 2}
+    assert solvers.get("ga", options=auto).solve(inst, time_limit=60.0, seed=5).info["strategy"] == "tour"
+    atsp = generate("atsp", 40, seed=15)
+    assert solvers.get("ga", options=auto).solve(atsp, time_limit=60.0, seed=5).info["strategy"] == "ga"
+    with pytest.raises(SolverError, match="strategy=tour"):
+        solvers.get("ga", options=opts).solve(generate("cvrp", 20, seed=15), time_limit=5.0)
+    with pytest.raises(SolverError, match="strategy=tour"):
+        solvers.get("ga", options=opts).solve(atsp, time_limit=5.0)
 
 
 def test_the_initial_population_takes_a_share_of_the_time() -> None:
