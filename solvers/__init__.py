@@ -39,7 +39,7 @@ register(SolverSpec(
 register(SolverSpec(
     "ga", ROUTING, "solvers.hgs:HGSSolver", frozenset({"tsp", "atsp", "cvrp", "ocvrp", "vrptw", "hcvrp"}),
     "hybrid genetic search (HGS: OX, optimal Split, granular LS + SWAP*, time warp, diversity), "
-    "above 300 customers an iterated local search with late acceptance (strategy=); "
+    "above 300 customers an iterated local search with late acceptance (tsp: 2-opt/Or-opt kicks; strategy=); "
     "no op/pctsp: its giant tours visit every customer; init=am:50 seeds it with policy samples",
     requires=("numba",)))
 register(SolverSpec(
