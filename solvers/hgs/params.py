@@ -48,10 +48,11 @@ class Params:
         Probability to repair an infeasible offspring with ten-fold penalties.
     restart_after
         Restart the population after this many iterations without improvement (``ils``:
-        go back to the best solution and forget the history). None: 20000 (``ga``), 3000
-        (``ils``: on clustered CVRPs of 500-800 customers its walk wanders off and stalls
-        for tens of seconds; 3000 took its 30 s objective summed over three of them from 0.2 % to
-        0.6 % below ``pyvrp``'s, and left X-n401, X-n502, X-n1001 at 60 s as they were).
+        go back to the best solution and forget the history). None: 20000 (``ga``), ten
+        steps per customer (``ils``: on clustered CVRPs of 500-800 customers its walk
+        wanders off and stalls for tens of seconds; this took its 30 s objective summed over
+        three of them from 0.2 % to 0.5 % below ``pyvrp``'s; five steps per customer, or a
+        flat 3000, did a little more there but cost 0.1-0.15 % on X-n401 or a uniform 1000 at 60 s).
     mutation
         Probability that an offspring is a parent ruined and recreated (a string of
         ``ruin_min`` to ``ruin_max`` neighbouring customers taken out and put back at

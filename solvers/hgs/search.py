@@ -15,7 +15,8 @@ from solvers.hgs.problem import Problem
 from vrp.result import Tracer
 from vrp.stop import MaxRuntime, StoppingCriterion
 
-RESTART_AFTER = {"ga": 20000, "ils": 3000, "tour": 20000}  # ``restart_after=None``: iterations without a new best
+RESTART_AFTER = 20000  # ``restart_after=None``: offspring without a new best before the population restarts
+ILS_RESTART = 10  # ... and ``ils`` steps per customer before the walk goes back to the best
 TOUR_KICKS = 50  # ``strategy=tour``: kicks per iteration
 ILS_STARTS = 4  # educated random tours (or seeds) an ``ils`` run starts from, the least penalised
 
@@ -50,7 +51,8 @@ class Search:
             self.strategy = ("tour" if plain_tour else "ga" if prob.single_route else "ils") if large else "ga"
         else:  # HGSSolver.check refused ``tour`` on anything but a symmetric tsp
             self.strategy = params.strategy
-        self.restart_after = params.restart_after or RESTART_AFTER[self.strategy]
+        self.restart_after = params.restart_after or (
+            ILS_RESTART * (prob.n - 1) if self.strategy == "ils" else RESTART_AFTER)
         if self.strategy == "ils":
             self.mutation = 1.0  # every step is a ruin and recreate
         elif params.mutation is not None:

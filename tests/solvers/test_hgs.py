@@ -256,7 +256,7 @@ def test_ils_steps_are_deterministic_and_improve_the_start(problem: str) -> None
     assert ea.feasible
     one = solvers.get("ga", options={**opts, "max_iterations": 1}).solve(inst, time_limit=60.0, seed=5)
     assert ea.objective <= evaluate(inst, one.solution).objective + 1e-9
-    # restart_after=None is 3000 steps for ils; a short one goes back to the best, which it keeps
+    # restart_after=None is ten steps per customer for ils; a short one goes back to the best, which it keeps
     assert a.info["restarts"] == 0
     back = solvers.get("ga", options={**opts, "restart_after": 5}).solve(inst, time_limit=60.0, seed=5)
     assert back.info["restarts"] > 0 and evaluate(inst, back.solution).feasible
