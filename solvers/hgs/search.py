@@ -57,8 +57,8 @@ class Search:
             self.mutation = 1.0  # every step is a ruin and recreate
         elif params.mutation is not None:
             self.mutation = params.mutation
-        else:
-            self.mutation = 0.9 if large else 0.0
+        else:  # one route (tsp/atsp): crossover children only, as the population always ran it
+            self.mutation = 0.9 if large and not prob.single_route else 0.0
         # SWAP* on the route pairs whose polar sectors overlap (HGS-CVRP) where mutations make
         # it the bulk of the work; below, on pairs with neighbouring customers, as before
         self.sectors = prob.angle if self.mutation > 0.0 else None

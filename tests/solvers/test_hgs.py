@@ -284,7 +284,11 @@ def test_tour_strategy_kicks_one_symmetric_tour() -> None:
     auto = {"mutation_from": 30, "max_iterations": 2}
     assert solvers.get("ga", options=auto).solve(inst, time_limit=60.0, seed=5).info["strategy"] == "tour"
     atsp = generate("atsp", 40, seed=15)
-    assert solvers.get("ga", options=auto).solve(atsp, time_limit=60.0, seed=5).info["strategy"] == "ga"
+    on_atsp = solvers.get("ga", options=auto).solve(atsp, time_limit=60.0, seed=5)
+    assert on_atsp.info["strategy"] == "ga" and on_atsp.info["mutation"] == 0.0
+    # the population on one route above the threshold stays without mutations (tsp/atsp)
+    pop = solvers.get("ga", options={**auto, "strategy": "ga"}).solve(inst, time_limit=60.0, seed=5)
+    assert pop.info["strategy"] == "ga" and pop.info["mutation"] == 0.0
     with pytest.raises(SolverError, match="strategy=tour"):
         solvers.get("ga", options=opts).solve(generate("cvrp", 20, seed=15), time_limit=5.0)
     with pytest.raises(SolverError, match="strategy=tour"):
