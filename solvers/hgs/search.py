@@ -46,7 +46,7 @@ class Search:
         self._fit_cache: dict[int, np.ndarray] = {}
         large = prob.n - 1 > params.mutation_from
         # one symmetric tour without time windows: the 2-opt/Or-opt kicks of ``strategy=tour``
-        plain_tour = prob.single_route and not prob.has_tw and bool(np.allclose(prob.D, prob.D.T))
+        plain_tour = prob.single_route and prob.instance.is_symmetric  # as HGSSolver.check asks
         if params.strategy == "auto":
             self.strategy = ("tour" if plain_tour else "ga" if prob.single_route else "ils") if large else "ga"
         else:  # HGSSolver.check refused ``tour`` on anything but a symmetric tsp
@@ -78,6 +78,13 @@ class Search:
             nodes, starts, pr.caps, pr.hetero, pc, ptw, pr.D, pr.dem, pr.ready, pr.due, pr.serv, pr.has_tw,
             self.neigh, self.p.max_segment, self.state, True, self.sectors)
         return Individual(nodes, starts, dist, excess, warp, self.n, self.prob.angle)
+
+    def evaluated(self, nodes: np.ndarray, starts: np.ndarray) -> Individual:
+        """The routes ``nodes``/``starts`` as they are (no search), evaluated."""
+        pr = self.prob
+        dist, exc, warp, _ = evaluate_routes(nodes, starts, pr.caps, self.pc, self.ptw, pr.D, pr.dem, pr.ready,
+                                             pr.due, pr.serv, pr.has_tw)
+        return Individual(nodes, starts, dist, exc, warp, self.n)
 
     def insert(self, ind: Individual) -> None:
         sub = self.feasible if ind.feasible else self.infeasible
@@ -222,10 +229,7 @@ class Search:
             nodes = np.arange(1, self.n, dtype=np.int64)
             starts = np.zeros(self.prob.caps.size + 1, dtype=np.int64)
             starts[1:] = nodes.size
-            dist, exc, warp, _ = evaluate_routes(nodes, starts, self.prob.caps, self.pc, self.ptw, self.prob.D,
-                                                 self.prob.dem, self.prob.ready, self.prob.due, self.prob.serv,
-                                                 self.prob.has_tw)
-            self.insert(Individual(nodes, starts, dist, exc, warp, self.n))
+            self.insert(self.evaluated(nodes, starts))
             return
         if self.strategy == "ils":
             self.run_ils(stop, clock, init_share, seeds)
@@ -303,17 +307,14 @@ class Search:
             cur = np.concatenate(([0], K.randomised_nearest_tour(self.prob.D, self.state, 1))).astype(np.int64)
         count = 0  # the first call only searches the start
         while not self._should_stop(stop):
-            cur, _ = kicks(d, cur, neigh, count, int(self.rng.integers(2**31 - 1)))
+            cur, cost = kicks(d, cur, neigh, count, int(self.rng.integers(2**31 - 1)))
             self.iterations += 1
             count = TOUR_KICKS
+            if self.best is not None and cost >= self.best.dist - 1e-9:
+                continue  # the kicks keep a tour no worse than their start: nothing new
             k = int(np.flatnonzero(cur == 0)[0])
             nodes = np.concatenate((cur[k + 1:], cur[:k]))
-            starts = np.array([0, nodes.size], dtype=np.int64)
-            dist, exc, warp, _ = evaluate_routes(nodes, starts, self.prob.caps, self.pc, self.ptw, self.prob.D,
-                                                 self.prob.dem, self.prob.ready, self.prob.due, self.prob.serv,
-                                                 self.prob.has_tw)
-            if self.best is None or dist < self.best.dist - 1e-9:
-                self.offer(Individual(nodes, starts, dist, exc, warp, self.n))
+            self.offer(self.evaluated(nodes, np.array([0, nodes.size], dtype=np.int64)))
 
     def restart(self, clock: MaxRuntime, init_share: float = 1.0) -> None:
         self.restarts += 1
