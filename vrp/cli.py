@@ -122,7 +122,20 @@ def _summary(instance: Any, score: Any, result: Any, solver: str, bks: Any, seed
         "seed": seed,
         "time_limit": time_limit,
         "threads": getattr(result, "threads", None),
+        "info": _jsonable(getattr(result, "info", None) or {}),
     }
+
+
+def _jsonable(obj: Any) -> Any:
+    """``obj`` (a solver's ``Result.info``) with numpy values, tuples and odd keys made JSON-safe."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (str, bool, int, float)) or obj is None:
+        return obj
+    tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
+    return _jsonable(tolist()) if callable(tolist) else str(obj)
 
 
 def _print_summary(summary: dict[str, Any], extra: list[tuple[str, str]] | None = None) -> None:
@@ -331,7 +344,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     stub = _Stub()
     stub.solution = solution  # type: ignore[assignment]
     summary = _summary(instance, score, stub, "", _reference(instance, args), None, None)
-    for k in ("runtime_s", "status", "bound", "seed", "time_limit", "threads"):
+    for k in ("runtime_s", "status", "bound", "seed", "time_limit", "threads", "info"):
         summary.pop(k, None)
     if robust is not None:
         summary["scenarios"] = robust.to_dict()

@@ -39,6 +39,15 @@ def test_solve_check_info_solvers(tmp_path: Path) -> None:
     assert r.returncode == 0 and "nearest" in r.stdout and "savings" in r.stdout
 
 
+def test_solve_json_carries_the_solvers_info() -> None:
+    # Result.info (how the solver got there: cuts, rounds, warm start) reaches --json, JSON-safe
+    r = vrp("solve", "berlin52", "--solver", "ilp", "--time-limit", "60", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)["info"]
+    assert info["method"] == "dfj-fractional" and info["cuts"] >= 1
+    assert info["warm_start"]["cost"] >= json.loads(r.stdout)["objective"]
+
+
 def test_solve_by_name_with_plot(tmp_path: Path) -> None:
     png = tmp_path / "tour.png"
     r = vrp("solve", "berlin52", "--solver", "nearest", "--plot", str(png))
