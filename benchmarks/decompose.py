@@ -9,6 +9,16 @@ Usage::
 
     python benchmarks/decompose.py                      # every file, 10 s
     python benchmarks/decompose.py --files pr1002 X-n401-k29 --time 10 --seed 1
+    python benchmarks/decompose.py --subproblems --files X-n401-k29 X-n502-k39 X-n1001-k43
+
+``--subproblems`` asks what a cvrp decomposition could give the policy at best: ``ga`` solves
+the file (``--time`` s), its routes are grouped by the angle of their centroids around the
+depot into parts of at most ``--part`` customers, and the policy (``decompose=off``) routes
+each part on its own (greedy with 8 augmentations, and 64 samples x 8); the table compares
+its routes with the ``ga``'s on the same customers. A part is exactly the sub-problem a
+cluster-first or an improvement-by-parts scheme (GLOP, L2D, select-and-optimise) hands the
+policy, so a policy that is well above the ``ga`` here cannot bring a decomposition below a
+good construction.
 """
 
 from __future__ import annotations
@@ -17,10 +27,14 @@ import argparse
 import sys
 import time
 
+import numpy as np
+
+from solvers.cluster import sub_instance
 from solvers.registry import get
 from vrp import data
 from vrp.evaluate import evaluate
 from vrp.io import read
+from vrp.model import Instance, Solution
 
 FILES = ["a280", "pcb442", "rat783", "pr1002", "X-n401-k29", "X-n502-k39", "X-n1001-k43"]
 ROWS = [
@@ -38,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", nargs="+", default=FILES)
     ap.add_argument("--time", type=float, default=10.0, help="seconds per run")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--subproblems", action="store_true", help="the policy on parts of a ga solution (see above)")
+    ap.add_argument("--part", type=int, default=50, help="--subproblems: customers per part at most")
     args = ap.parse_args(argv)
     print("command: python benchmarks/decompose.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    if args.subproblems:
+        return subproblems(args.files, args.time, args.seed, args.part)
     print("\n| file | n | solver | gap % | runtime s | decomposition |\n|---|---|---|---|---|---|")
     sums: dict[str, list[float]] = {}
     for name in args.files:
@@ -66,6 +84,52 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| variant: solver | files | mean gap % |\n|---|---|---|")
     for key, gaps in sums.items():
         print(f"| {key} | {len(gaps)} | {sum(gaps) / len(gaps):.2f} |")
+    return 0
+
+
+def route_groups(inst: Instance, routes: list[list[int]], part: int) -> list[list[list[int]]]:
+    """``routes`` in the order of their centroids' angles around the depot, cut into groups of at
+    most ``part`` customers (a longer route is a group of its own)."""
+    assert inst.coords is not None
+    xy = np.asarray(inst.coords, float)
+    ang = [float(np.arctan2(*(xy[r].mean(axis=0) - xy[inst.depot])[::-1])) for r in routes]
+    groups: list[list[list[int]]] = [[]]
+    for k in np.argsort(ang, kind="stable"):
+        if groups[-1] and sum(map(len, groups[-1])) + len(routes[k]) > part:
+            groups.append([])
+        groups[-1].append(routes[k])
+    return groups
+
+
+def subproblems(files: list[str], limit: float, seed: int, part: int) -> int:
+    modes = [("greedy x8", {"augment": 8}), ("sampling 64 x8", {"augment": 8, "decode": "sampling", "samples": 64})]
+    print(f"\n| file | parts | customers per part | ga routes | {' | '.join(m for m, _ in modes)} |")
+    print("|---|---|---|---|" + "---|" * len(modes))
+    for name in files:
+        inst = read(name)
+        if inst.variant not in ("cvrp", "ocvrp"):
+            continue
+        ga = get("ga")
+        ga.warmup()
+        ref = ga.solve(inst, time_limit=limit, seed=seed).solution
+        assert ref is not None
+        groups = route_groups(inst, [list(r) for r in ref.routes], part)
+        subs, old = [], 0.0
+        for k, g in enumerate(groups):
+            members = np.array([v for r in g for v in r], dtype=np.int64)
+            sub = sub_instance(inst, members, k)
+            pos = {int(v): i + 1 for i, v in enumerate(members)}
+            old += evaluate(sub, Solution([[pos[v] for v in r] for r in g])).objective
+            subs.append(sub)
+        cells = []
+        for _, opts in modes:
+            am = get("am:50", options={"decompose": "off", **opts})
+            am.warmup()
+            new = sum(evaluate(s, r.solution).objective if r.solution is not None else float("inf")
+                      for s, r in zip(subs, am.solve_batch(subs, time_limit=limit, seed=seed)))
+            cells.append(f"{new:.0f} (+{100 * (new / old - 1):.1f} %)")
+        sizes = [sum(map(len, g)) for g in groups]
+        print(f"| {name} | {len(groups)} | {min(sizes)}-{max(sizes)} | {old:.0f} | {' | '.join(cells)} |", flush=True)
     return 0
 
 

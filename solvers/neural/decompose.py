@@ -31,12 +31,21 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   polished by the HGS local search, and rounds of other parts (the cuts' axes rotated) are
   decoded, merged and polished until the time limit, keeping the best; with ``search=eas`` each part is searched in its share
   of the time.
-
-Without a search, cvrp/ocvrp are decoded whole: a territory puts the depot far from its
-customers, which the policies never saw in training, and ``am:cvrp50``'s greedy routes of the
-territories of X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above the BKS against
-19.5 / 19.2 / 318 % decoding the whole (``benchmarks/decompose.py``); searched territories
-(``search=ls``) reach 4.6 / 1.1 / 4.4 %, below ``savings`` (4.3 / 4.5 / 7.0 %) on two of three.
+- ``cvrp`` and ``ocvrp`` without a search (unlimited fleet, from three times the training size,
+  where two sectors begin): sweep sectors. The customers, by angle around the depot, are cut into sectors of about twice the
+  training size (``part_size`` when given); the policy decodes every sector (one batch, with
+  ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
+  :data:`SECTOR_ROTATIONS` angles and the cheapest joined solution is kept. Territories were
+  measured first and lost: a territory puts the depot far outside its customers, which the
+  policies never saw in training, and ``am:cvrp50``'s greedy routes of the territories of
+  X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above the BKS against 19.5 / 19.2 /
+  318 % decoding the whole; a sector keeps the depot at its apex. Sectors give 11.9 / 9.7 / 25.9 %
+  there (sectors of 50: 18.5 % on X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on X-n401;
+  8 rotations no better than 4; ``benchmarks/decompose.py``), still above ``savings`` (4.3 / 4.5 /
+  7.0 %): the policy itself is the limit. Given the ``ga``'s own routes grouped into parts of at
+  most 50 customers, it routes the same customers 17.5 / 7.3 / 25.0 % dearer (best of 64 samples
+  on each of 8 augmentations; ``benchmarks/decompose.py --subproblems``), so no decomposition into parts of its size can
+  bring it below a good construction. Searched territories (``search=ls``) reach 4.6 / 1.1 / 4.4 %.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
 The evaluator scores the joined solution, as always.
@@ -44,6 +53,7 @@ The evaluator scores the joined solution, as always.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,21 +68,24 @@ DECOMPOSE_VARIANTS = frozenset({"tsp", "cvrp", "ocvrp"})
 DECOMPOSE_MODES = ("auto", "off")
 #: ``decompose=auto`` cuts an instance of more than ``THRESHOLD[search] x`` the training size
 THRESHOLD = {"none": 2, "eas": 3, "ls": 4}
-#: the same for cvrp/ocvrp territories, which need a search (measured for ``eas``: see the module docstring)
+#: the same for cvrp/ocvrp territories, under a search (measured for ``eas``: see the module docstring)
 TERRITORY_THRESHOLD = {"eas": 2, "ls": 4}
+#: cvrp/ocvrp without a search go into sweep sectors of about ``SECTOR_SIZE x`` the training size,
+#: from the size that makes two of them (three times the training size)
+SECTOR_SIZE = 2
 
 
 def wants_decomposition(instance: Instance, trained_size: int, mode: str, search: str = "none") -> bool:
     """Whether ``instance`` is decomposed for a policy trained on ``trained_size`` nodes."""
     if mode == "off" or instance.variant not in DECOMPOSE_VARIANTS:
         return False
-    if instance.variant != "tsp" and search == "none":
-        return False  # measured: plain decoding of territories is worse than of the whole (docstring)
     if instance.variant != "tsp" and instance.num_vehicles is not None:
-        return False  # territories cannot share a fleet limit (see solvers.cluster)
+        return False  # territories and sectors cannot share a fleet limit (see solvers.cluster)
     if instance.variant != "tsp" and instance.coords is None:
-        return False  # the territories are cut on coordinates
+        return False  # territories and sectors are cut on coordinates
     n = instance.n if instance.variant == "tsp" else instance.num_customers
+    if instance.variant != "tsp" and search == "none":
+        return sector_count(n, SECTOR_SIZE * trained_size) >= 2
     limits = THRESHOLD if instance.variant == "tsp" else TERRITORY_THRESHOLD
     return n > limits.get(search, 2) * trained_size
 
@@ -91,6 +104,63 @@ def by_territories(instance: Instance, inner: Any, part_size: int, polish_whole:
     result.info = {"decompose": "territories", "part_size": part_size, **result.info}
     result.info.pop("inner", None)
     return result
+
+
+#: sector decodings of cvrp/ocvrp without a search: the sweep is started at this many angles
+SECTOR_ROTATIONS = 4
+
+
+def sector_count(customers: int, sector_size: int) -> int:
+    """Sweep sectors of about ``sector_size`` for ``customers`` (rounded half up; at least one)."""
+    return max(1, int(customers / sector_size + 0.5))
+
+
+def _sectors(instance: Instance, count: int, rotation: int) -> list[np.ndarray]:
+    """The customers by angle around the depot, cut into ``count`` sectors of equal size; the cut
+    starts ``rotation / SECTOR_ROTATIONS`` of a sector further round for each rotation."""
+    assert instance.coords is not None
+    xy = np.asarray(instance.coords, float)
+    cust = np.asarray(instance.customers, dtype=np.int64)
+    rel = xy[cust] - xy[instance.depot]
+    order = cust[np.argsort(np.arctan2(rel[:, 1], rel[:, 0]), kind="stable")]
+    order = np.roll(order, -int(rotation * order.size / (count * SECTOR_ROTATIONS)))
+    return [m for m in np.array_split(order, count) if m.size]
+
+
+def by_sectors(instance: Instance, decode_batch: Callable[[list[Instance], float], list[Solution | None]],
+               sector_size: int, start: float, deadline: float,
+               progress: Callable[[float, float], None] | None) -> Result:
+    """cvrp/ocvrp without a search: sweep sectors of about ``sector_size`` customers around the
+    depot, each decoded by the policy (one batch a rotation of the cuts), the routes joined; the
+    cuts at :data:`SECTOR_ROTATIONS` angles, the cheapest joined solution kept. A rotation is
+    not started when the time left would not hold it (the first always runs)."""
+    from solvers.cluster import sub_instance
+
+    tracer = Tracer(instance.sense, start, callback=progress)
+    count = sector_count(instance.num_customers, sector_size)
+    best: Solution | None = None
+    best_value = float("inf")
+    done = 0
+    for rotation in range(SECTOR_ROTATIONS if count > 1 else 1):  # one sector: every rotation the same
+        t0 = time.perf_counter()
+        left = deadline - t0
+        if done and left < (t0 - start) / done:
+            break
+        sectors = _sectors(instance, count, rotation)
+        subs = [sub_instance(instance, m, k) for k, m in enumerate(sectors)]
+        sols = decode_batch(subs, left / (SECTOR_ROTATIONS - rotation))
+        done += 1
+        if any(sol is None for sol in sols):
+            continue
+        routes = [[int(m[v - 1]) for v in r] for m, sol in zip(sectors, sols) if sol is not None for r in sol.routes]
+        score = evaluate(instance, Solution(routes))
+        if score.feasible and score.objective < best_value:
+            best, best_value = Solution(routes), score.objective
+            tracer.offer(best_value)
+    info = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done}
+    if best is None:
+        return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
+    return Result(best, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
 
 
 def _halves(idx: np.ndarray, coords: np.ndarray, part_size: int) -> list[np.ndarray]:

@@ -3,6 +3,7 @@ better than ``nearest``, clear errors on a mismatch."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -184,15 +185,32 @@ def test_decomposition_beyond_twice_the_training_size(variant: str) -> None:
     assert again.solution.routes == auto.solution.routes  # deterministic (greedy; ls under max_iterations)
     whole = solvers.get("am:20", options={**opts, "decompose": "off"}).solve(inst, time_limit=30, seed=0)
     assert "decompose" not in whole.info and evaluate(inst, whole.solution).feasible
-    # within twice the training size nothing is decomposed; plain cvrp decoding never is
+    # within twice the training size nothing is decomposed
     small = generate(variant, 40, seed=4)
     assert "decompose" not in solvers.get("am:20", options=opts).solve(small, time_limit=30, seed=0).info
-    if variant == "cvrp":
-        assert "decompose" not in solvers.get("am:20").solve(inst, time_limit=30, seed=0).info
-    else:  # search=ls polishes the merged tour: never worse than the greedy parts
+    if variant != "cvrp":  # search=ls polishes the merged tour: never worse than the greedy parts
         ls = solvers.get("am:20", options={"search": "ls", "max_iterations": "2"}).solve(inst, time_limit=30, seed=0)
         assert ls.info["rounds"] == 2
         assert evaluate(inst, ls.solution).objective <= evaluate(inst, auto.solution).objective + 1e-6
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "ocvrp"])
+def test_plain_decoding_far_beyond_the_training_size_goes_by_sectors(variant: str) -> None:
+    from solvers.neural.decompose import SECTOR_ROTATIONS
+
+    inst = generate(variant, 120, distribution="clustered", seed=4)  # 6 x a size-20 policy
+    runs = [solvers.get("am:20").solve(inst, time_limit=60, seed=0) for _ in range(2)]
+    info = runs[0].info
+    assert info["decompose"] == "sectors" and info["part_size"] == 40 and info["parts"] == 3
+    assert info["rotations"] == SECTOR_ROTATIONS  # every rotation fits in 60 s
+    score = evaluate(inst, runs[0].solution)  # every customer once, every route within the capacity
+    assert score.feasible and runs[0].trace[-1][1] == score.objective
+    assert runs[0].solution.routes == runs[1].solution.routes  # deterministic
+    smaller = solvers.get("am:20", options={"part_size": "30"}).solve(inst, time_limit=60, seed=0)
+    assert smaller.info["parts"] == 4 and evaluate(inst, smaller.solution).feasible
+    # a fleet limit is not cut into sectors (they cannot share it): decoded whole
+    limited = dataclasses.replace(inst, num_vehicles=40)
+    assert "decompose" not in solvers.get("am:20").solve(limited, time_limit=60, seed=0).info
 
 
 @pytest.mark.parametrize("part_augment", ["1", "8"])
@@ -234,6 +252,9 @@ def test_decomposition_threshold_grows_with_the_search() -> None:
     assert not wants_decomposition(generate("tsp", 60, seed=3), 20, "auto", "eas")  # 3 x: not more than
     assert wants_decomposition(generate("tsp", 81, seed=3), 20, "auto", "ls")
     assert not wants_decomposition(generate("tsp", 81, seed=3), 20, "off", "ls")
+    # cvrp without a search: sweep sectors of twice the training size, from two of them (3 x)
+    assert not wants_decomposition(generate("cvrp", 59, seed=3), 20, "auto", "none")
+    assert wants_decomposition(generate("cvrp", 60, seed=3), 20, "auto", "none")
 
 
 def test_decompose_options_are_validated() -> None:
