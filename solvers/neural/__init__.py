@@ -65,6 +65,7 @@ from vrp.model import Instance, Solution
 from vrp.result import Result, SolverError, Tracer, UnsupportedVariant, check_time_limit
 
 DECODES = ("greedy", "sampling", "multistart")
+REVISE_MODES = ("auto", "off")
 AUGMENTS = (1, 8)  # no augmentation, or the eight symmetries of the unit square
 
 __all__ = ["AMSolver", "MatNetSolver", "NeuralParams", "POMOSolver", "checkpoint_dir", "load_policy",
@@ -123,15 +124,20 @@ class NeuralParams:
         (sweep sectors: twice that).
     part_augment
         ``search=eas`` on a decomposition's parts: the augmentations of each part's search (1 or
-        8; default 8, whatever ``augment`` says for a whole instance); cvrp/ocvrp sweep sectors
-        are decoded with as many (one orientation of a sector of X-n1001-k43 alone sends the
-        policy back to the depot after almost every customer: 930 % above the BKS with 1, 26 %
-        with 8). A part's steps are cheap,
+        8; default 8, whatever ``augment`` says for a whole instance). A part's steps are cheap,
         and the eight symmetric copies diversify them: at 60 s, three generated CVRP200 (held out:
         ``generated:cvrp:200:3:seed=41``) 0.7 / 3.2 / 0.7 % cheaper than with 1, two generated
         TSP200 (``generated:tsp:200:2:seed=43``) 0.8 / 1.0 % shorter, X-n200-k36 5.39 against
         8.52 %, X-n157-k13 7.50 against 7.98 %; on whole instances 8 copies cost too many
-        steps (X-n120-k6 21.56 against 13.50 %).
+        steps (X-n120-k6 21.56 against 13.50 %). cvrp/ocvrp sweep sectors (no search) are
+        decoded with as many, and so are their routes' revisions (one orientation of a sector of
+        X-n1001-k43 alone sends the policy back to the depot after almost every customer: 930 %
+        above the BKS with 1, 26 % with 8).
+    revise
+        cvrp sweep sectors (no search): ``auto`` re-tours every route of the chosen decoding with
+        the shipped tsp checkpoint of the same model and training size (``am:50``: ``am:tsp50``),
+        greedy and then multistart, keeping each route's shorter order (see
+        :mod:`solvers.neural.decompose`); ``off``: the sectors' routes as decoded.
     """
 
     decode: str | None = None
@@ -149,6 +155,7 @@ class NeuralParams:
     decompose: str = "auto"
     part_size: int | None = None
     part_augment: int = 8
+    revise: str = "auto"
 
     def __post_init__(self) -> None:
         if self.decode is not None and self.decode not in DECODES:
@@ -173,6 +180,8 @@ class NeuralParams:
             raise ValueError(f"max_iterations: must be positive, got {self.max_iterations}")
         if self.decompose not in DECOMPOSE_MODES:
             raise ValueError(f"decompose: must be one of {', '.join(DECOMPOSE_MODES)}, got {self.decompose!r}")
+        if self.revise not in REVISE_MODES:
+            raise ValueError(f"revise: must be one of {', '.join(REVISE_MODES)}, got {self.revise!r}")
         if self.part_augment not in AUGMENTS:
             raise ValueError(f"part_augment: must be 1 or 8, got {self.part_augment}")
         if self.part_size is not None and self.part_size < 4:
@@ -374,7 +383,7 @@ class _NeuralSolver(BaseSolver):
                 return [r.solution for r in sectors.solve_batch(subs, time_limit=max(0.05, share), seed=seed)]
 
             result = by_sectors(inst, decode_sectors, p.part_size or SECTOR_SIZE * trained, start,
-                                start + 0.9 * limit, self.progress)
+                                start + 0.9 * limit, self.progress, self._route_revisers(trained, seed))
         elif inst.variant != "tsp":
             result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress, quick=parts)
         else:
@@ -417,6 +426,27 @@ class _NeuralSolver(BaseSolver):
                        "search": p.search, **result.info}
         result.runtime = time.perf_counter() - start
         return result
+
+    def _route_revisers(self, trained: int, seed: int) -> list[Any]:
+        """Decoders that re-tour the routes of a sector decoding: the shipped tsp checkpoint of this
+        model and the training size (greedy, then multistart, ``part_augment`` copies each); none
+        when not shipped or ``revise=off``."""
+        import dataclasses
+
+        p = self.params
+        path = checkpoint_dir() / f"{self.model}-tsp{trained}.pt"
+        if p.revise == "off" or not path.is_file():
+            return []
+        out = []
+        for mode in ("greedy", "multistart"):
+            tsp = type(self)(str(path), dataclasses.replace(p, decompose="off", search="none", decode=mode,
+                                                             augment=p.part_augment))
+
+            def decode(subs: list[Instance], left: float, tsp: Any = tsp) -> list[Any]:
+                return [r.solution for r in tsp.solve_batch(subs, time_limit=max(0.05, left), seed=seed)]
+
+            out.append(decode)
+        return out
 
     def _searched_parts(self, inst: Instance, part: int, start: float,
                         decode_batch: Callable[[list[Instance]], list[Any]], greedy: Any, seed: int) -> Result:

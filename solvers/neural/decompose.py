@@ -29,23 +29,32 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   the cheapest exchange of one edge of the tour so far and one of the part's cycle (Karp's
   partitioning scheme with a learned sub-solver). With ``search=ls`` the merged tour is then
   polished by the HGS local search, and rounds of other parts (the cuts' axes rotated) are
-  decoded, merged and polished until the time limit, keeping the best; with ``search=eas`` each part is searched in its share
-  of the time.
+  decoded, merged and polished until the time limit, keeping the best; with ``search=eas``
+  each part is searched in its share of the time.
 - ``cvrp`` and ``ocvrp`` without a search (unlimited fleet, from three times the training size,
-  where two sectors begin): sweep sectors. The customers, by angle around the depot, are cut into sectors of about twice the
-  training size (``part_size`` when given); the policy decodes every sector (one batch, with
-  ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
-  :data:`SECTOR_ROTATIONS` angles and the cheapest joined solution is kept. Territories were
+  where two sectors begin): sweep sectors. The customers, by angle around the depot, are cut
+  into sectors of about twice the training size (``part_size`` when given); the policy decodes
+  every sector (one batch, with ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
+  :data:`SECTOR_ROTATIONS` angles. Then (cvrp; ``revise=auto``) every route of the joined
+  decodings, cheapest first while the time holds, is re-toured by the tsp policy of the same
+  model and size (``am:tsp50`` for ``am:50``; greedy, then multistart, 8 augmentations), and a
+  route takes the shorter order: GLOP's split of the work, the partition by one policy and the
+  routes by a tsp policy. The cvrp policy orders long routes badly (X routes hold 14-23
+  customers, its training routes about seven), the tsp policy is near its training size there.
+  The cheapest solution is kept. Territories were
   measured first and lost: a territory puts the depot far outside its customers, which the
   policies never saw in training, and ``am:cvrp50``'s greedy routes of the territories of
   X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above the BKS against 19.5 / 19.2 /
-  318 % decoding the whole; a sector keeps the depot at its apex. Sectors give 11.9 / 9.7 / 25.9 %
-  there (sectors of 50: 18.5 % on X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on X-n401;
-  8 rotations no better than 4; ``benchmarks/decompose.py``), still above ``savings`` (4.3 / 4.5 /
-  7.0 %): the policy itself is the limit. Given the ``ga``'s own routes grouped into parts of at
-  most 50 customers, it routes the same customers 17.5 / 7.3 / 25.0 % dearer (best of 64 samples
-  on each of 8 augmentations; ``benchmarks/decompose.py --subproblems``), so no decomposition into parts of its size can
-  bring it below a good construction. Searched territories (``search=ls``) reach 4.6 / 1.1 / 4.4 %.
+  318 % decoding the whole; a sector keeps the depot at its apex. Sectors alone (``revise=off``) give 11.9 /
+  9.7 / 25.9 % there (``part_size`` 50: 18.5 % on X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on
+  X-n401; 8 rotations no better than 4; cut by demand instead of count: worse), with the routes
+  re-toured 6.7 / 6.6 / 15.3 % (``benchmarks/decompose.py``); held out, on generated CVRP of
+  150-1000 customers, 7.1-13.7 % against 13.9-30.8 % for sectors alone and 17-816 % whole. Still
+  above ``savings`` (4.3 / 4.5 / 7.0 %): the policies are the limit. Given the ``ga``'s own routes
+  grouped into parts of at most 50 customers, the cvrp policy routes the same customers 7.3-25.7 %
+  dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and 3.7-13.3 % with its
+  routes re-toured (``benchmarks/decompose.py --subproblems``). Searched territories
+  (``search=ls``) reach 5.2 / 1.1 / 4.3 %.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
 The evaluator scores the joined solution, as always.
@@ -127,19 +136,24 @@ def _sectors(instance: Instance, count: int, rotation: int) -> list[np.ndarray]:
     return [m for m in np.array_split(order, count) if m.size]
 
 
-def by_sectors(instance: Instance, decode_batch: Callable[[list[Instance], float], list[Solution | None]],
-               sector_size: int, start: float, deadline: float,
-               progress: Callable[[float, float], None] | None) -> Result:
+Decoder = Callable[[list[Instance], float], list[Solution | None]]
+
+
+def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, start: float, deadline: float,
+               progress: Callable[[float, float], None] | None, revise: list[Decoder] | None = None) -> Result:
     """cvrp/ocvrp without a search: sweep sectors of about ``sector_size`` customers around the
     depot, each decoded by the policy (one batch a rotation of the cuts), the routes joined; the
     cuts at :data:`SECTOR_ROTATIONS` angles, the cheapest joined solution kept. A rotation is
-    not started when the time left would not hold it (the first always runs)."""
+    not started when the time left would not hold it (the first always runs). Then, for closed
+    routes, the joined decodings from the cheapest on have every route re-toured by each
+    ``revise`` decoder in turn (tsp policies, :func:`revise_routes`; a later decoder only while
+    the time left holds three times an earlier pass), one decoding more while the time left
+    holds the last one's revision; the cheapest revised solution is kept."""
     from solvers.cluster import sub_instance
 
     tracer = Tracer(instance.sense, start, callback=progress)
     count = sector_count(instance.num_customers, sector_size)
-    best: Solution | None = None
-    best_value = float("inf")
+    found: list[tuple[float, int, Solution]] = []  # (cost, rotation, joined routes)
     done = 0
     for rotation in range(SECTOR_ROTATIONS if count > 1 else 1):  # one sector: every rotation the same
         t0 = time.perf_counter()
@@ -154,13 +168,57 @@ def by_sectors(instance: Instance, decode_batch: Callable[[list[Instance], float
             continue
         routes = [[int(m[v - 1]) for v in r] for m, sol in zip(sectors, sols) if sol is not None for r in sol.routes]
         score = evaluate(instance, Solution(routes))
-        if score.feasible and score.objective < best_value:
-            best, best_value = Solution(routes), score.objective
-            tracer.offer(best_value)
-    info = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done}
-    if best is None:
+        if score.feasible:
+            found.append((score.objective, rotation, Solution(routes)))
+            tracer.offer(score.objective)
+    info: dict[str, Any] = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done}
+    if not found:
         return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
+    found.sort(key=lambda f: (f[0], f[1]))
+    best_value, _, best = found[0]
+    revisers = [] if instance.open_routes else (revise or [])
+    revised, last = 0, 0.0
+    for value, _, sol in found if revisers else []:  # the cheapest decodings first, while time holds one more
+        t0 = time.perf_counter()
+        if deadline <= t0 or (revised and deadline - t0 < last):
+            break
+        passes = 0
+        for reviser in revisers:
+            t1 = time.perf_counter()
+            if passes and deadline - t1 < 3.0 * (t1 - t0) / passes:
+                break
+            sol = revise_routes(instance, sol, reviser, deadline - t1)
+            passes += 1
+        value = evaluate(instance, sol).objective
+        if value < best_value:
+            best, best_value = sol, value
+            tracer.offer(value)
+        revised, last = revised + 1, time.perf_counter() - t0
+    if revisers:
+        info["revised"] = revised
     return Result(best, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
+
+
+def revise_routes(instance: Instance, solution: Solution, decode_batch: Decoder, time_left: float) -> Solution:
+    """Every closed route of at least four customers as a tsp of its own (the depot and its
+    customers), toured by a tsp policy in one batch; a route takes the tour when it is shorter
+    (GLOP's idea: a partition, then a tsp policy on each part)."""
+    d = instance.distances
+    routes = [list(r) for r in solution.routes]
+    picked = [k for k, r in enumerate(routes) if len(r) >= 4]
+    if not picked:
+        return solution
+    nodes = [np.array([instance.depot, *routes[k]], dtype=np.int64) for k in picked]
+    subs = [_part_instance(instance, m, k) for k, m in zip(picked, nodes)]
+    for k, m, sol in zip(picked, nodes, decode_batch(subs, time_left)):
+        if sol is None or len(sol.routes) != 1:
+            continue
+        tour = [int(m[v]) for v in sol.routes[0]]
+        old = [instance.depot, *routes[k], instance.depot]
+        new = [instance.depot, *tour, instance.depot]
+        if sum(d[a, b] for a, b in zip(new, new[1:])) < sum(d[a, b] for a, b in zip(old, old[1:])) - 1e-9:
+            routes[k] = tour
+    return Solution(routes)
 
 
 def _halves(idx: np.ndarray, coords: np.ndarray, part_size: int) -> list[np.ndarray]:

@@ -206,11 +206,46 @@ def test_plain_decoding_far_beyond_the_training_size_goes_by_sectors(variant: st
     score = evaluate(inst, runs[0].solution)  # every customer once, every route within the capacity
     assert score.feasible and runs[0].trace[-1][1] == score.objective
     assert runs[0].solution.routes == runs[1].solution.routes  # deterministic
+    if variant == "cvrp":  # every route re-toured by am:tsp20; ocvrp's open routes are not
+        assert info["revised"] == SECTOR_ROTATIONS
+        plain = solvers.get("am:20", options={"revise": "off"}).solve(inst, time_limit=60, seed=0)
+        assert "revised" not in plain.info and evaluate(inst, plain.solution).feasible
+        assert score.objective <= evaluate(inst, plain.solution).objective  # a route keeps the shorter order
+    else:
+        assert "revised" not in info
     smaller = solvers.get("am:20", options={"part_size": "30"}).solve(inst, time_limit=60, seed=0)
     assert smaller.info["parts"] == 4 and evaluate(inst, smaller.solution).feasible
     # a fleet limit is not cut into sectors (they cannot share it): decoded whole
     limited = dataclasses.replace(inst, num_vehicles=40)
     assert "decompose" not in solvers.get("am:20").solve(limited, time_limit=60, seed=0).info
+
+
+def test_route_revision_keeps_every_routes_customers_and_shortens_scrambled_routes() -> None:
+    import numpy as np
+
+    from solvers.neural.decompose import revise_routes
+    from vrp.model import Solution
+
+    inst = dataclasses.replace(generate("cvrp", 60, seed=8), capacity=1e6)  # any split is feasible
+    rng = np.random.default_rng(0)
+    cust = [int(c) for c in rng.permutation(inst.customers)]
+    scrambled = Solution([cust[k:k + 10] for k in range(0, 60, 10)])  # six routes in a random order
+    assert evaluate(inst, scrambled).feasible
+    tsp = solvers.get("am:tsp20", options={"decompose": "off"})
+
+    def decode(subs: list, left: float) -> list:
+        return [r.solution for r in tsp.solve_batch(subs, time_limit=60, seed=0)]
+
+    revised = revise_routes(inst, scrambled, decode, 60.0)
+    assert [sorted(r) for r in revised.routes] == [sorted(r) for r in scrambled.routes]
+    d = inst.distances
+
+    def length(route: list[int]) -> float:
+        tour = [inst.depot, *route, inst.depot]
+        return float(sum(d[a, b] for a, b in zip(tour, tour[1:])))
+
+    assert all(length(new) <= length(old) + 1e-9 for new, old in zip(revised.routes, scrambled.routes))
+    assert evaluate(inst, revised).objective < 0.8 * evaluate(inst, scrambled).objective
 
 
 @pytest.mark.parametrize("part_augment", ["1", "8"])
@@ -260,6 +295,8 @@ def test_decomposition_threshold_grows_with_the_search() -> None:
 def test_decompose_options_are_validated() -> None:
     with pytest.raises(SolverError, match="decompose: must be one of auto, off"):
         solvers.get("am:20", options={"decompose": "always"})
+    with pytest.raises(SolverError, match="revise: must be one of auto, off"):
+        solvers.get("am:20", options={"revise": "tsp"})
     with pytest.raises(SolverError, match="part_size: must be at least 4"):
         solvers.get("am:20", options={"part_size": "2"})
 
