@@ -134,7 +134,7 @@ class NeuralParams:
         X-n1001-k43 alone sends the policy back to the depot after almost every customer: 930 %
         above the BKS with 1, 26 % with 8).
     revise
-        cvrp sweep sectors (no search): ``auto`` re-tours every route of the chosen decoding with
+        cvrp/ocvrp sweep sectors (no search): ``auto`` re-tours every route of the decodings with
         the shipped tsp checkpoint of the same model and training size (``am:50``: ``am:tsp50``),
         greedy and then multistart, keeping each route's shorter order (see
         :mod:`solvers.neural.decompose`); ``off``: the sectors' routes as decoded.

@@ -35,10 +35,11 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   where two sectors begin): sweep sectors. The customers, by angle around the depot, are cut
   into sectors of about twice the training size (``part_size`` when given); the policy decodes
   every sector (one batch, with ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
-  :data:`SECTOR_ROTATIONS` angles. Then (cvrp; ``revise=auto``) every route of the joined
+  :data:`SECTOR_ROTATIONS` angles. Then (``revise=auto``) every route of the joined
   decodings, cheapest first while the time holds, is re-toured by the tsp policy of the same
   model and size (``am:tsp50`` for ``am:50``; greedy, then multistart, 8 augmentations), and a
-  route takes the shorter order: GLOP's split of the work, the partition by one policy and the
+  route takes the shorter order (an open route: the tour without the depot edge that leaves the
+  shorter path): GLOP's split of the work, the partition by one policy and the
   routes by a tsp policy. The cvrp policy orders long routes badly (X routes hold 14-23
   customers, its training routes about seven), the tsp policy is near its training size there.
   The cheapest solution is kept. Territories were
@@ -49,7 +50,8 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   9.7 / 25.9 % there (``part_size`` 50: 18.5 % on X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on
   X-n401; 8 rotations no better than 4; cut by demand instead of count: worse), with the routes
   re-toured 6.7 / 6.6 / 15.3 % (``benchmarks/decompose.py``); held out, on generated CVRP of
-  150-1000 customers, 7.1-13.7 % against 13.9-30.8 % for sectors alone and 17-816 % whole. Still
+  150-1000 customers, 7.1-13.7 % against 13.9-30.8 % for sectors alone and 17-816 % whole (ocvrp
+  of 300 / 600 customers 24.8 / 30.4 % against 39.6 / 51.6 and 67 / 227 %). Still
   above ``savings`` (4.3 / 4.5 / 7.0 %): the policies are the limit. Given the ``ga``'s own routes
   grouped into parts of at most 50 customers, the cvrp policy routes the same customers 7.3-25.7 %
   dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and 3.7-13.3 % with its
@@ -144,8 +146,8 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
     """cvrp/ocvrp without a search: sweep sectors of about ``sector_size`` customers around the
     depot, each decoded by the policy (one batch a rotation of the cuts), the routes joined; the
     cuts at :data:`SECTOR_ROTATIONS` angles, the cheapest joined solution kept. A rotation is
-    not started when the time left would not hold it (the first always runs). Then, for closed
-    routes, the joined decodings from the cheapest on have every route re-toured by each
+    not started when the time left would not hold it (the first always runs). Then the joined
+    decodings from the cheapest on have every route re-toured by each
     ``revise`` decoder in turn (tsp policies, :func:`revise_routes`; a later decoder only while
     the time left holds three times an earlier pass), one decoding more while the time left
     holds the last one's revision; the cheapest revised solution is kept."""
@@ -176,7 +178,7 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
         return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
     found.sort(key=lambda f: (f[0], f[1]))
     best_value, _, best = found[0]
-    revisers = [] if instance.open_routes else (revise or [])
+    revisers = revise or []
     revised, last = 0, 0.0
     for value, _, sol in found if revisers else []:  # the cheapest decodings first, while time holds one more
         t0 = time.perf_counter()
@@ -200,23 +202,30 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
 
 
 def revise_routes(instance: Instance, solution: Solution, decode_batch: Decoder, time_left: float) -> Solution:
-    """Every closed route of at least four customers as a tsp of its own (the depot and its
-    customers), toured by a tsp policy in one batch; a route takes the tour when it is shorter
-    (GLOP's idea: a partition, then a tsp policy on each part)."""
+    """Every route of at least four customers as a tsp of its own (the depot and its customers),
+    toured by a tsp policy in one batch; a route takes the tour when it is shorter (GLOP's idea: a
+    partition, then a tsp policy on each part). An open route (ocvrp) takes the cycle without one
+    of the depot's two edges, the one that leaves the shorter path."""
     d = instance.distances
+    depot = instance.depot
+
+    def length(route: list[int]) -> float:
+        walk = [depot, *route] if instance.open_routes else [depot, *route, depot]
+        return float(sum(d[a, b] for a, b in zip(walk, walk[1:])))
+
     routes = [list(r) for r in solution.routes]
     picked = [k for k, r in enumerate(routes) if len(r) >= 4]
     if not picked:
         return solution
-    nodes = [np.array([instance.depot, *routes[k]], dtype=np.int64) for k in picked]
+    nodes = [np.array([depot, *routes[k]], dtype=np.int64) for k in picked]
     subs = [_part_instance(instance, m, k) for k, m in zip(picked, nodes)]
     for k, m, sol in zip(picked, nodes, decode_batch(subs, time_left)):
         if sol is None or len(sol.routes) != 1:
             continue
         tour = [int(m[v]) for v in sol.routes[0]]
-        old = [instance.depot, *routes[k], instance.depot]
-        new = [instance.depot, *tour, instance.depot]
-        if sum(d[a, b] for a, b in zip(new, new[1:])) < sum(d[a, b] for a, b in zip(old, old[1:])) - 1e-9:
+        if instance.open_routes:
+            tour = min(tour, tour[::-1], key=length)
+        if length(tour) < length(routes[k]) - 1e-9:
             routes[k] = tour
     return Solution(routes)
 

@@ -206,13 +206,10 @@ def test_plain_decoding_far_beyond_the_training_size_goes_by_sectors(variant: st
     score = evaluate(inst, runs[0].solution)  # every customer once, every route within the capacity
     assert score.feasible and runs[0].trace[-1][1] == score.objective
     assert runs[0].solution.routes == runs[1].solution.routes  # deterministic
-    if variant == "cvrp":  # every route re-toured by am:tsp20; ocvrp's open routes are not
-        assert info["revised"] == SECTOR_ROTATIONS
-        plain = solvers.get("am:20", options={"revise": "off"}).solve(inst, time_limit=60, seed=0)
-        assert "revised" not in plain.info and evaluate(inst, plain.solution).feasible
-        assert score.objective <= evaluate(inst, plain.solution).objective  # a route keeps the shorter order
-    else:
-        assert "revised" not in info
+    assert info["revised"] == SECTOR_ROTATIONS  # every decoding's routes re-toured by am:tsp20
+    plain = solvers.get("am:20", options={"revise": "off"}).solve(inst, time_limit=60, seed=0)
+    assert "revised" not in plain.info and evaluate(inst, plain.solution).feasible
+    assert score.objective <= evaluate(inst, plain.solution).objective  # a route keeps the shorter order
     smaller = solvers.get("am:20", options={"part_size": "30"}).solve(inst, time_limit=60, seed=0)
     assert smaller.info["parts"] == 4 and evaluate(inst, smaller.solution).feasible
     # a fleet limit is not cut into sectors (they cannot share it): decoded whole
@@ -220,13 +217,14 @@ def test_plain_decoding_far_beyond_the_training_size_goes_by_sectors(variant: st
     assert "decompose" not in solvers.get("am:20").solve(limited, time_limit=60, seed=0).info
 
 
-def test_route_revision_keeps_every_routes_customers_and_shortens_scrambled_routes() -> None:
+@pytest.mark.parametrize("variant", ["cvrp", "ocvrp"])
+def test_route_revision_keeps_every_routes_customers_and_shortens_scrambled_routes(variant: str) -> None:
     import numpy as np
 
     from solvers.neural.decompose import revise_routes
     from vrp.model import Solution
 
-    inst = dataclasses.replace(generate("cvrp", 60, seed=8), capacity=1e6)  # any split is feasible
+    inst = dataclasses.replace(generate(variant, 60, seed=8), capacity=1e6)  # any split is feasible
     rng = np.random.default_rng(0)
     cust = [int(c) for c in rng.permutation(inst.customers)]
     scrambled = Solution([cust[k:k + 10] for k in range(0, 60, 10)])  # six routes in a random order
@@ -241,7 +239,7 @@ def test_route_revision_keeps_every_routes_customers_and_shortens_scrambled_rout
     d = inst.distances
 
     def length(route: list[int]) -> float:
-        tour = [inst.depot, *route, inst.depot]
+        tour = [inst.depot, *route] if inst.open_routes else [inst.depot, *route, inst.depot]
         return float(sum(d[a, b] for a, b in zip(tour, tour[1:])))
 
     assert all(length(new) <= length(old) + 1e-9 for new, old in zip(revised.routes, scrambled.routes))
