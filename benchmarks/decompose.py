@@ -125,15 +125,15 @@ def subproblems(files: list[str], limit: float, seed: int, part: int) -> int:
             old += evaluate(sub, Solution([[pos[v] for v in r] for r in g])).objective
             subs.append(sub)
         cells = []
+        decoded = []
         for _, opts in modes:
             am = get("am:50", options={"decompose": "off", **opts})
             am.warmup()
-            sols = [r.solution for r in am.solve_batch(subs, time_limit=limit, seed=seed)]
-            new = sum(evaluate(s, x).objective if x is not None else float("inf") for s, x in zip(subs, sols))
+            decoded.append([r.solution for r in am.solve_batch(subs, time_limit=limit, seed=seed)])
+            new = sum(evaluate(s, x).objective if x is not None else float("inf") for s, x in zip(subs, decoded[-1]))
             cells.append(f"{new:.0f} (+{100 * (new / old - 1):.1f} %)")
-        # the greedy x8 routes re-toured by am:tsp50 (greedy, then multistart), as revise=auto does
-        greedy = [r.solution for r in get("am:50", options={"decompose": "off", "augment": 8}).solve_batch(
-            subs, time_limit=limit, seed=seed)]
+        # the greedy x8 routes (the first mode's) re-toured by am:tsp50 (greedy, then multistart), as revise=auto does
+        greedy = decoded[0]
         for mode in ("greedy", "multistart"):
             tsp = get("am:tsp50", options={"decompose": "off", "augment": 8, "decode": mode})
             tsp.warmup()

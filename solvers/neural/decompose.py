@@ -155,32 +155,33 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
 
     tracer = Tracer(instance.sense, start, callback=progress)
     count = sector_count(instance.num_customers, sector_size)
-    found: list[tuple[float, int, Solution]] = []  # (cost, rotation, joined routes)
+    rotations = SECTOR_ROTATIONS if count > 1 else 1  # one sector: every rotation the same
+    found: list[tuple[float, Solution]] = []  # (cost, joined routes), in rotation order
     done = 0
-    for rotation in range(SECTOR_ROTATIONS if count > 1 else 1):  # one sector: every rotation the same
+    for rotation in range(rotations):
         t0 = time.perf_counter()
         left = deadline - t0
         if done and left < (t0 - start) / done:
             break
         sectors = _sectors(instance, count, rotation)
         subs = [sub_instance(instance, m, k) for k, m in enumerate(sectors)]
-        sols = decode_batch(subs, left / (SECTOR_ROTATIONS - rotation))
+        sols = decode_batch(subs, left / (rotations - rotation))
         done += 1
         if any(sol is None for sol in sols):
             continue
         routes = [[int(m[v - 1]) for v in r] for m, sol in zip(sectors, sols) if sol is not None for r in sol.routes]
         score = evaluate(instance, Solution(routes))
         if score.feasible:
-            found.append((score.objective, rotation, Solution(routes)))
+            found.append((score.objective, Solution(routes)))
             tracer.offer(score.objective)
     info: dict[str, Any] = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done}
     if not found:
         return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
-    found.sort(key=lambda f: (f[0], f[1]))
-    best_value, _, best = found[0]
+    found.sort(key=lambda f: f[0])  # stable: ties keep the rotation order
+    best_value, best = found[0]
     revisers = revise or []
     revised, last = 0, 0.0
-    for value, _, sol in found if revisers else []:  # the cheapest decodings first, while time holds one more
+    for _, sol in found if revisers else []:  # the cheapest decodings first, while time holds one more
         t0 = time.perf_counter()
         if deadline <= t0 or (revised and deadline - t0 < last):
             break
