@@ -136,8 +136,10 @@ class NeuralParams:
     revise
         cvrp/ocvrp sweep sectors (no search): ``auto`` re-tours every route of the decodings with
         the shipped tsp checkpoint of the same model and training size (``am:50``: ``am:tsp50``),
-        greedy and then multistart, keeping each route's shorter order (see
-        :mod:`solvers.neural.decompose`); ``off``: the sectors' routes as decoded.
+        greedy and then multistart, keeping each route's shorter order, and the same tsp policy
+        tours every node at once, a tour the optimal Split cuts into routes (route first, cluster
+        second), taking turns with the sector decodings (see :mod:`solvers.neural.decompose`);
+        ``off``: the sectors' routes as decoded.
     """
 
     decode: str | None = None
@@ -383,7 +385,8 @@ class _NeuralSolver(BaseSolver):
                 return [r.solution for r in sectors.solve_batch(subs, time_limit=max(0.05, share), seed=seed)]
 
             result = by_sectors(inst, decode_sectors, p.part_size or SECTOR_SIZE * trained, start,
-                                start + 0.9 * limit, self.progress, self._route_revisers(trained, seed))
+                                start + 0.9 * limit, self.progress, self._route_revisers(trained, seed),
+                                self._giant_tour(trained, seed))
         elif inst.variant != "tsp":
             result = by_territories(inst, inner, part, p.search == "ls", limit, seed, self.progress, quick=parts)
         else:
@@ -426,6 +429,29 @@ class _NeuralSolver(BaseSolver):
                        "search": p.search, **result.info}
         result.runtime = time.perf_counter() - start
         return result
+
+    def _giant_tour(self, trained: int, seed: int) -> Any:
+        """The tour of every node of a cvrp/ocvrp instance (as a tsp) by the shipped tsp checkpoint
+        of this model and the training size, in parts of the training size merged
+        (:func:`solvers.neural.decompose.by_parts`; greedy, ``part_augment`` copies), for
+        :func:`solvers.neural.decompose.split_tour`; None when not shipped or ``revise=off``."""
+        import dataclasses
+
+        p = self.params
+        path = checkpoint_dir() / f"{self.model}-tsp{trained}.pt"
+        if p.revise == "off" or not path.is_file():
+            return None
+        tsp = type(self)(str(path), dataclasses.replace(p, decompose="off", search="none", decode="greedy",
+                                                         augment=p.part_augment, part_size=None))
+
+        def tour(inst: Instance, left: float, angle: float) -> list[int] | None:
+            def decode_batch(subs: list[Instance]) -> list[Any]:
+                return [r.solution for r in tsp.solve_batch(subs, time_limit=max(0.05, left), seed=seed)]
+
+            sol = by_parts(inst, decode_batch, trained, time.perf_counter(), None, angle=angle).solution
+            return list(sol.routes[0]) if isinstance(sol, Solution) else None
+
+        return tour
 
     def _route_revisers(self, trained: int, seed: int) -> list[Any]:
         """Decoders that re-tour the routes of a sector decoding: the shipped tsp checkpoint of this

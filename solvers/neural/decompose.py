@@ -32,30 +32,39 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   decoded, merged and polished until the time limit, keeping the best; with ``search=eas``
   each part is searched in its share of the time.
 - ``cvrp`` and ``ocvrp`` without a search (unlimited fleet, from three times the training size,
-  where two sectors begin): sweep sectors. The customers, by angle around the depot, are cut
-  into sectors of about twice the training size (``part_size`` when given); the policy decodes
-  every sector (one batch, with ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
-  :data:`SECTOR_ROTATIONS` angles. Then (``revise=auto``) every route of the joined
-  decodings, cheapest first while the time holds, is re-toured by the tsp policy of the same
-  model and size (``am:tsp50`` for ``am:50``; greedy, then multistart, 8 augmentations), and a
-  route takes the shorter order (an open route: the tour without the depot edge that leaves the
-  shorter path): GLOP's split of the work, the partition by one policy and the
-  routes by a tsp policy. The cvrp policy orders long routes badly (X routes hold 14-23
-  customers, its training routes about seven), the tsp policy is near its training size there.
-  The cheapest solution is kept. Territories were
-  measured first and lost: a territory puts the depot far outside its customers, which the
-  policies never saw in training, and ``am:cvrp50``'s greedy routes of the territories of
-  X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above the BKS against 19.5 / 19.2 /
-  318 % decoding the whole; a sector keeps the depot at its apex. Sectors alone (``revise=off``) give 11.9 /
-  9.7 / 25.9 % there (``part_size`` 50: 18.5 % on X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on
-  X-n401; 8 rotations no better than 4; cut by demand instead of count: worse), with the routes
-  re-toured 6.7 / 6.6 / 15.3 % (``benchmarks/decompose.py``); held out, on generated CVRP of
-  150-1000 customers, 7.1-13.7 % against 13.9-30.8 % for sectors alone and 17-816 % whole (ocvrp
-  of 300 / 600 customers 24.8 / 30.4 % against 39.6 / 51.6 and 67 / 227 %). Still
-  above ``savings`` (4.3 / 4.5 / 7.0 %): the policies are the limit. Given the ``ga``'s own routes
-  grouped into parts of at most 50 customers, the cvrp policy routes the same customers 7.3-25.7 %
-  dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and 3.7-13.3 % with its
-  routes re-toured (``benchmarks/decompose.py --subproblems``). Searched territories
+  where two sectors begin): two kinds of decoding, taking turns while the time holds, the
+  cheapest kept.
+
+  - Sweep sectors: the customers, by angle around the depot, are cut into sectors of about twice
+    the training size (``part_size`` when given); the policy decodes every sector (one batch,
+    with ``part_augment`` augmentations) and the sectors' routes are joined; the cuts are made at
+    :data:`SECTOR_ROTATIONS` angles.
+  - Route first, cluster second (``revise=auto``): the tsp policy of the same model and size
+    (``am:tsp50`` for ``am:50``) tours every node at once (parts merged as for a tsp, greedy, 8
+    augmentations; the parts' cuts at another angle each time), and the optimal Split of the
+    HGS cuts the tour into routes within the capacity (:func:`split_tour`, Prins's scheme).
+
+  Then (``revise=auto``) every route of each decoding is re-toured by the tsp policy (greedy,
+  then multistart, 8 augmentations), and a route takes the shorter order (an open route: the
+  tour without the depot edge that leaves the shorter path): GLOP's split of the work, the
+  partition by one policy and the routes by a tsp policy. The cvrp policy orders long routes
+  badly (X routes hold 14-23 customers, its training routes about seven), the tsp policy is near
+  its training size there. Territories were measured first and lost: a territory puts the depot
+  far outside its customers, which the policies never saw in training, and ``am:cvrp50``'s greedy
+  routes of the territories of X-n401-k29 / X-n502-k39 / X-n1001-k43 were 66 / 14 / 925 % above
+  the BKS against 19.5 / 19.2 / 318 % decoding the whole; a sector keeps the depot at its apex.
+  Sectors alone (``revise=off``) give 11.9 / 9.7 / 25.9 % there (``part_size`` 50: 18.5 % on
+  X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on X-n401; 8 rotations no better than 4;
+  cut by demand instead of count: worse), with the routes re-toured 6.7 / 6.6 / 15.3 %, and with
+  the giant tours besides 6.7 / 3.2 / 12.2 % (``benchmarks/decompose.py``; a giant tour's split
+  alone, re-toured, 7.7-9.3 / 3.6 / 12.2-13.2 %: neither kind wins on all three). Held out, on generated CVRP of 150-1000
+  customers, 7.0-14.3 % against 13.9-30.8 % for sectors alone and 17-816 % whole; ocvrp of 300 /
+  600 customers 20.0 / 19.4 % (``savings`` 23.7 / 21.6 %) against 39.6 / 51.6 and 67 / 227 %.
+  Still above ``savings`` on X-n401 / X-n1001 (4.3 / 7.0 %): the policies are the limit. Given the
+  ``ga``'s own routes grouped into parts of at most 50 customers, the cvrp policy routes the same
+  customers 7.3-25.7 % dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and
+  3.7-13.3 % with its routes re-toured (``benchmarks/decompose.py --subproblems``); re-decoding
+  pairs of neighbouring routes with 16 samples x 8 kept 1 change in 90. Searched territories
   (``search=ls``) reach 5.2 / 1.1 / 4.3 %.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
@@ -141,65 +150,122 @@ def _sectors(instance: Instance, count: int, rotation: int) -> list[np.ndarray]:
 Decoder = Callable[[list[Instance], float], list[Solution | None]]
 
 
+#: a tsp policy's tour of every node: given the instance as a tsp, the time left and an angle for the
+#: cuts of its parts (:func:`by_parts`)
+GiantTour = Callable[[Instance, float, float], list[int] | None]
+#: the angle between one giant tour's part cuts and the next (the golden angle, as the ls rounds)
+TOUR_ANGLE = 2.399963
+
+
 def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, start: float, deadline: float,
-               progress: Callable[[float, float], None] | None, revise: list[Decoder] | None = None) -> Result:
+               progress: Callable[[float, float], None] | None, revise: list[Decoder] | None = None,
+               giant: GiantTour | None = None) -> Result:
     """cvrp/ocvrp without a search: sweep sectors of about ``sector_size`` customers around the
     depot, each decoded by the policy (one batch a rotation of the cuts), the routes joined; the
-    cuts at :data:`SECTOR_ROTATIONS` angles, the cheapest joined solution kept. A rotation is
-    not started when the time left would not hold it (the first always runs). Then the joined
-    decodings from the cheapest on have every route re-toured by each
-    ``revise`` decoder in turn (tsp policies, :func:`revise_routes`; a later decoder only while
-    the time left holds three times an earlier pass), one decoding more while the time left
-    holds the last one's revision; the cheapest revised solution is kept."""
+    cuts at :data:`SECTOR_ROTATIONS` angles. With ``giant`` (a tsp policy's tour of every node)
+    the tour cut into routes by :func:`split_tour` is another decoding (route first, cluster
+    second), as many as the sector decodings, its parts cut at other angles; the two kinds take
+    turns, a giant tour first. Each
+    decoding has every route re-toured at once by the ``revise`` decoders (tsp policies,
+    :func:`revise_many`): a sector decoding's routes are ordered badly, so its cost before the
+    revision says little about its cost after. A decoding is not started when the time left
+    would not hold the mean decoding and revision so far (the first always runs); the cheapest
+    solution is kept."""
     from solvers.cluster import sub_instance
 
     tracer = Tracer(instance.sense, start, callback=progress)
     count = sector_count(instance.num_customers, sector_size)
     rotations = SECTOR_ROTATIONS if count > 1 else 1  # one sector: every rotation the same
-    found: list[tuple[float, Solution]] = []  # (cost, joined routes), in rotation order
-    done = 0
-    for rotation in range(rotations):
+    steps = [(kind, r) for r in range(rotations) for kind in (("tour", "sectors") if giant else ("sectors",))]
+    best: tuple[float, Solution] | None = None
+    spent: list[float] = []  # seconds of each step, its revision included
+    done = revised = toured = 0
+    for kind, rotation in steps:
         t0 = time.perf_counter()
-        left = deadline - t0
-        if done and left < (t0 - start) / done:
+        if best is not None and deadline - t0 < sum(spent) / len(spent):
             break
-        sectors = _sectors(instance, count, rotation)
-        subs = [sub_instance(instance, m, k) for k, m in enumerate(sectors)]
-        sols = decode_batch(subs, left / (rotations - rotation))
-        done += 1
-        if any(sol is None for sol in sols):
-            continue
-        routes = [[int(m[v - 1]) for v in r] for m, sol in zip(sectors, sols) if sol is not None for r in sol.routes]
-        score = evaluate(instance, Solution(routes))
-        if score.feasible:
-            found.append((score.objective, Solution(routes)))
-            tracer.offer(score.objective)
-    info: dict[str, Any] = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done}
-    if not found:
-        return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
-    found.sort(key=lambda f: f[0])  # stable: ties keep the rotation order
-    best_value, best = found[0]
-    revisers = revise or []
-    revised, last = 0, 0.0
-    for _, sol in found if revisers else []:  # the cheapest decodings first, while time holds one more
-        t0 = time.perf_counter()
-        if deadline <= t0 or (revised and deadline - t0 < last):
-            break
-        passes = 0
-        for reviser in revisers:
-            t1 = time.perf_counter()
-            if passes and deadline - t1 < 3.0 * (t1 - t0) / passes:
-                break
-            sol = revise_routes(instance, sol, reviser, deadline - t1)
-            passes += 1
-        value = evaluate(instance, sol).objective
-        if value < best_value:
-            best, best_value = sol, value
+        share = (deadline - t0) / (len(steps) - len(spent))
+        sol: Solution | None = None
+        if kind == "tour":
+            assert giant is not None
+            tour = giant(as_tsp(instance), share, rotation * TOUR_ANGLE)
+            toured += tour is not None
+            sol = split_tour(instance, tour) if tour is not None else None
+        else:
+            sectors = _sectors(instance, count, rotation)
+            sols = decode_batch([sub_instance(instance, m, k) for k, m in enumerate(sectors)], share)
+            done += 1
+            if all(x is not None for x in sols):
+                sol = Solution([[int(m[v - 1]) for v in r] for m, x in zip(sectors, sols) if x is not None
+                                for r in x.routes])
+        score = evaluate(instance, sol) if sol is not None else None
+        if sol is not None and score is not None and score.feasible:
+            value = score.objective
             tracer.offer(value)
-        revised, last = revised + 1, time.perf_counter() - t0
-    if revisers:
-        info["revised"] = revised
-    return Result(best, "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
+            if revise and time.perf_counter() < deadline:
+                sol = revise_many(instance, sol, revise, deadline)
+                value = evaluate(instance, sol).objective
+                tracer.offer(value)
+                revised += 1
+            if best is None or value < best[0]:
+                best = (value, sol)
+        spent.append(time.perf_counter() - t0)
+    info: dict[str, Any] = {"decompose": "sectors", "part_size": sector_size, "parts": count, "rotations": done,
+                            **({"giant_tours": toured} if giant is not None else {}),
+                            **({"revised": revised} if revise else {})}
+    if best is None:
+        return Result(None, "unknown", tracer.elapsed(), info={**info, "reason": "a sector was left without routes"})
+    return Result(best[1], "feasible", tracer.elapsed(), trace=tracer.trace, info=info)
+
+
+def revise_many(instance: Instance, solution: Solution, revisers: list[Decoder], deadline: float) -> Solution:
+    """Every route of ``solution`` re-toured by each of ``revisers`` in turn (:func:`revise_routes`;
+    a later one only while the time left holds three times an earlier pass)."""
+    t0 = time.perf_counter()
+    for passes, reviser in enumerate(revisers):
+        t1 = time.perf_counter()
+        if passes and deadline - t1 < 3.0 * (t1 - t0) / passes:
+            break
+        solution = revise_routes(instance, solution, reviser, deadline - t1)
+    return solution
+
+
+def as_tsp(instance: Instance) -> Instance:
+    """The instance's nodes (the depot too) as a tsp on the same distances and coordinates."""
+    return Instance(name=f"{instance.name}-tour", distances=instance.distances, coords=instance.coords,
+                    depot=instance.depot, rounding=instance.rounding, metric=instance.metric)
+
+
+#: start points of a giant tour tried by :func:`split_tour`, in each direction
+SPLIT_STARTS = 32
+#: excess-load penalty per unit in :func:`split_tour`'s Split: no overload is ever worth it
+_OVERLOAD = 1e9
+
+
+def split_tour(instance: Instance, tour: list[int]) -> Solution:
+    """A giant tour of every node (one cycle, the depot anywhere in it) cut into routes within the
+    capacity by the optimal Split of the HGS (:func:`solvers.hgs.kernels.split`, unlimited fleet;
+    open routes priced as open), the cheapest over :data:`SPLIT_STARTS` start points of the cycle in
+    each direction (Prins's route first, cluster second)."""
+    from solvers.hgs import kernels
+    from solvers.hgs.problem import build
+
+    pr = build(instance)
+    inv = np.empty(pr.n, dtype=np.int64)
+    inv[pr.order] = np.arange(pr.n)
+    seq = inv[np.array([v for v in tour if v != instance.depot], dtype=np.int64)]
+    best: tuple[float, Solution] | None = None
+    for way in (seq, seq[::-1]):
+        for k in range(0, way.size, max(1, way.size // SPLIT_STARTS)):
+            nodes = np.ascontiguousarray(np.roll(way, -k))
+            starts = kernels.split(nodes, pr.caps, pr.hetero, _OVERLOAD, 0.0, pr.D, pr.dem, pr.ready, pr.due,
+                                   pr.serv, pr.has_tw)
+            sol = pr.to_solution(nodes, starts)
+            score = evaluate(instance, sol)
+            if score.feasible and (best is None or score.objective < best[0]):
+                best = (score.objective, sol)
+    assert best is not None  # one customer a route always fits (every demand is within the capacity)
+    return best[1]
 
 
 def revise_routes(instance: Instance, solution: Solution, decode_batch: Decoder, time_left: float) -> Solution:

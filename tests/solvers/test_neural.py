@@ -206,15 +206,52 @@ def test_plain_decoding_far_beyond_the_training_size_goes_by_sectors(variant: st
     score = evaluate(inst, runs[0].solution)  # every customer once, every route within the capacity
     assert score.feasible and runs[0].trace[-1][1] == score.objective
     assert runs[0].solution.routes == runs[1].solution.routes  # deterministic
-    assert info["revised"] == SECTOR_ROTATIONS  # every decoding's routes re-toured by am:tsp20
+    assert info["giant_tours"] == SECTOR_ROTATIONS  # am:tsp20's tours of every node, split into routes
+    assert info["revised"] == 2 * SECTOR_ROTATIONS  # every decoding's routes re-toured by am:tsp20
     plain = solvers.get("am:20", options={"revise": "off"}).solve(inst, time_limit=60, seed=0)
-    assert "revised" not in plain.info and evaluate(inst, plain.solution).feasible
+    assert "revised" not in plain.info and "giant_tours" not in plain.info
+    assert evaluate(inst, plain.solution).feasible
     assert score.objective <= evaluate(inst, plain.solution).objective  # a route keeps the shorter order
     smaller = solvers.get("am:20", options={"part_size": "30"}).solve(inst, time_limit=60, seed=0)
     assert smaller.info["parts"] == 4 and evaluate(inst, smaller.solution).feasible
     # a fleet limit is not cut into sectors (they cannot share it): decoded whole
     limited = dataclasses.replace(inst, num_vehicles=40)
     assert "decompose" not in solvers.get("am:20").solve(limited, time_limit=60, seed=0).info
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "ocvrp"])
+def test_a_giant_tour_is_split_optimally_into_routes_within_the_capacity(variant: str) -> None:
+    import numpy as np
+
+    from solvers.neural.decompose import SPLIT_STARTS, split_tour
+
+    inst = generate(variant, SPLIT_STARTS - 2, seed=9)  # fewer customers than start points: every start tried
+    d, dem, cap, depot = inst.distances, np.asarray(inst.demands, float), float(inst.capacity), inst.depot
+    tour = [int(v) for v in np.random.default_rng(3).permutation(inst.n)]  # the depot anywhere in it
+    cycle = [v for v in tour if v != depot]
+
+    def route_cost(seg: list[int]) -> float:  # the textbook Split's arc cost, written out here
+        walk = [depot, *seg] if inst.open_routes else [depot, *seg, depot]
+        return float(sum(d[a, b] for a, b in zip(walk, walk[1:])))
+
+    def best_split(seq: list[int]) -> float:
+        best = [0.0] + [float("inf")] * len(seq)
+        for i in range(len(seq)):
+            for j in range(i + 1, len(seq) + 1):
+                if dem[seq[i:j]].sum() > cap + 1e-9:
+                    break
+                best[j] = min(best[j], best[i] + route_cost(seq[i:j]))
+        return best[-1]
+
+    expected = min(best_split(way[k:] + way[:k]) for way in (cycle, cycle[::-1]) for k in range(len(cycle)))
+    split = split_tour(inst, tour)
+    score = evaluate(inst, split)
+    assert score.feasible  # every customer once, every route within the capacity
+    assert score.objective == pytest.approx(expected)
+    # the routes are consecutive pieces of the cycle, in one direction or the other
+    pieces = [v for r in split.routes for v in r]
+    k = cycle.index(pieces[0])
+    assert pieces in (cycle[k:] + cycle[:k], (cycle[k::-1] + cycle[:k:-1]))
 
 
 @pytest.mark.parametrize("variant", ["cvrp", "ocvrp"])
