@@ -169,8 +169,9 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
     decoding has every route re-toured at once by the ``revise`` decoders (tsp policies,
     :func:`revise_many`): a sector decoding's routes are ordered badly, so its cost before the
     revision says little about its cost after. A decoding is not started when the time left
-    would not hold the mean decoding and revision so far (the first always runs); the cheapest
-    solution is kept."""
+    would not hold the mean decoding and revision so far (the first always runs), nor a revision
+    when it would not hold the last one (the first: half its decoding); the cheapest solution is
+    kept."""
     from solvers.cluster import sub_instance
 
     tracer = Tracer(instance.sense, start, callback=progress)
@@ -180,6 +181,7 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
     best: tuple[float, Solution] | None = None
     spent: list[float] = []  # seconds of each step, its revision included
     done = revised = toured = 0
+    revising: float | None = None  # seconds of the last revision
     for kind, rotation in steps:
         t0 = time.perf_counter()
         if best is not None and deadline - t0 < sum(spent) / len(spent):
@@ -202,11 +204,14 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
         if sol is not None and score is not None and score.feasible:
             value = score.objective
             tracer.offer(value)
-            if revise and time.perf_counter() < deadline:
+            t1 = time.perf_counter()
+            # a revision is started while the time left holds the last one (the first: half this decoding)
+            if revise and deadline - t1 >= (revising if revising is not None else 0.5 * (t1 - t0)):
                 sol = revise_many(instance, sol, revise, deadline)
                 value = evaluate(instance, sol).objective
                 tracer.offer(value)
                 revised += 1
+                revising = time.perf_counter() - t1
             if best is None or value < best[0]:
                 best = (value, sol)
         spent.append(time.perf_counter() - t0)
