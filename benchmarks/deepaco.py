@@ -16,6 +16,11 @@ Cases (``--cases``, comma-separated): ``tsplib`` (the shipped TSP files of 100-2
 ``--count`` instances of the fixed test set of that size, seed 2002, as ``vrp train``
 scores). ``--configs``: ``|``-separated, each a label-free ``aco`` followed by its
 ``key=value`` options.
+
+``--oracle SECONDS`` adds a row that asks how much any heatmap could give: ``aco`` with an
+oracle heatmap, 1 on the edges of the tour ``ga`` finds in ``SECONDS`` (the optimum on every
+TSPLIB file here at 10 s) and 0.1 elsewhere, the same limit and seeds. A learned heatmap can at
+best match it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -74,6 +80,18 @@ def cases(problem: str, which: list[str], count: int, split: str = "test") -> li
     return out
 
 
+def oracle_heatmap(instance: Instance, solution: Any) -> Any:
+    """1 on the edges of ``solution``'s routes (both ways, the depot's too), 0.1 elsewhere."""
+    import numpy as np
+
+    h = np.full((instance.n, instance.n), 0.1)
+    for route in solution.routes:
+        walk = [instance.depot, *route, instance.depot]
+        for a, b in zip(walk, walk[1:]):
+            h[a, b] = h[b, a] = 1.0
+    return h
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--problem", choices=("tsp", "cvrp"), default="tsp")
@@ -84,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=float, default=5.0, help="seconds per run")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--configs", default=None, help="'|'-separated aco configurations (see above)")
+    ap.add_argument("--oracle", type=float, default=None, metavar="SECONDS",
+                    help="add aco with the heatmap of a ga tour found in SECONDS (see above)")
     args = ap.parse_args(argv)
     configs = parse_configs(args.configs or DEFAULT_CONFIGS[args.problem])
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -98,6 +118,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"warm-up {label}: {time.perf_counter() - t0:.1f} s", flush=True)
         made.append((label, s))
     items = cases(args.problem, args.cases.split(","), args.count, args.split)
+    oracles: dict[str, Any] = {}
+    if args.oracle:
+        label = f"aco oracle heatmap (ga {args.oracle:g} s)"
+        made.append((label, solvers.get("aco")))
+        ga = solvers.get("ga")
+        for inst, _ in items:
+            oracles[inst.name] = oracle_heatmap(inst, ga.solve(inst, time_limit=args.oracle, seed=0).solution)
     objs: dict[tuple[str, str], list[float | None]] = {}
     heat_s: dict[str, list[float]] = {label: [] for label, _ in made}
     print(f"\n## objective per seed ({args.limit:g} s, seeds {args.seeds})", flush=True)
@@ -105,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         for label, s in made:
             got: list[float | None] = []
             for seed in seeds:
-                res = s.solve(inst, time_limit=args.limit, seed=seed)
+                oracle = oracles.get(inst.name) if label.startswith("aco oracle") else None
+                res = s.solve(inst, time_limit=args.limit, seed=seed, heatmap=oracle)
                 score = evaluate(inst, res.solution) if res.solution is not None else None
                 got.append(score.objective if score is not None and score.feasible else None)
                 if "heatmap_s" in res.info:
