@@ -57,12 +57,12 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   X-n401, of 130: 13.9 / 10.0 / 26.0 %, of 200: 13.2 % on X-n401; 8 rotations no better than 4;
   cut by demand instead of count: worse), with the routes re-toured 6.7 / 6.6 / 15.3 %, and with
   the giant tours besides 6.7 / 3.2 / 12.2 % (``benchmarks/decompose.py``; a giant tour's split
-  alone, re-toured, 7.7-9.3 / 3.6 / 12.2-13.2 %: neither kind wins on all three). Held out, on generated CVRP of 150-1000
-  customers, 7.0-14.3 % against 13.9-30.8 % for sectors alone and 17-816 % whole; ocvrp of 300 /
-  600 customers 20.0 / 19.4 % (``savings`` 23.7 / 21.6 %) against 39.6 / 51.6 and 67 / 227 %.
-  Still above ``savings`` on X-n401 / X-n1001 (4.3 / 7.0 %): the policies are the limit. Given the
-  ``ga``'s own routes grouped into parts of at most 50 customers, the cvrp policy routes the same
-  customers 7.3-25.7 % dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and
+  alone, re-toured, 7.7-9.3 / 3.6 / 12.2-13.2 %: neither kind wins on all three). Held out, on
+  generated CVRP of 150-1000 customers, 7.0-14.3 % against 13.9-30.8 % for sectors alone and
+  17-816 % whole; ocvrp of 300 / 600 customers 20.0 / 19.4 % (``savings`` 23.7 / 21.6 %) against
+  39.6 / 51.6 and 67 / 227 %. Still above ``savings`` on X-n401 / X-n1001 (4.3 / 7.0 %): the
+  policies are the limit. Given the ``ga``'s own routes grouped into parts of at most 50
+  customers, the cvrp policy routes the same customers 7.3-25.7 % dearer (best of 64 samples on each of 8 augmentations: 7.3-23.9 %), and
   3.7-13.3 % with its routes re-toured (``benchmarks/decompose.py --subproblems``); re-decoding
   pairs of neighbouring routes with 16 samples x 8 kept 1 change in 90. Searched territories
   (``search=ls``) reach 5.2 / 1.1 / 4.3 %.
@@ -165,10 +165,9 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
     cuts at :data:`SECTOR_ROTATIONS` angles. With ``giant`` (a tsp policy's tour of every node)
     the tour cut into routes by :func:`split_tour` is another decoding (route first, cluster
     second), as many as the sector decodings, its parts cut at other angles; the two kinds take
-    turns, a giant tour first. Each
-    decoding has every route re-toured at once by the ``revise`` decoders (tsp policies,
-    :func:`revise_many`): a sector decoding's routes are ordered badly, so its cost before the
-    revision says little about its cost after. A decoding is not started when the time left
+    turns, a giant tour first. Each decoding has every route re-toured at once by the ``revise``
+    decoders (tsp policies, :func:`revise_many`): a sector decoding's routes are ordered badly, so
+    its cost before the revision says little about its cost after. A decoding is not started when the time left
     would not hold the mean decoding and revision so far (the first always runs), nor a revision
     when it would not hold the last one (the first: half its decoding); the cheapest solution is
     kept."""
@@ -200,8 +199,7 @@ def by_sectors(instance: Instance, decode_batch: Decoder, sector_size: int, star
             if all(x is not None for x in sols):
                 sol = Solution([[int(m[v - 1]) for v in r] for m, x in zip(sectors, sols) if x is not None
                                 for r in x.routes])
-        score = evaluate(instance, sol) if sol is not None else None
-        if sol is not None and score is not None and score.feasible:
+        if sol is not None and (score := evaluate(instance, sol)).feasible:
             value = score.objective
             tracer.offer(value)
             t1 = time.perf_counter()
