@@ -430,6 +430,13 @@ class _NeuralSolver(BaseSolver):
         result.runtime = time.perf_counter() - start
         return result
 
+    def _reviser_checkpoint(self, trained: int) -> Path | None:
+        """The shipped tsp checkpoint of this model and training size that tours the routes and
+        giant tours of a sector decoding (``am:50``: ``am:tsp50``); None when ``revise=off`` or
+        none is shipped."""
+        path = checkpoint_dir() / f"{self.model}-tsp{trained}.pt"
+        return path if self.params.revise != "off" and path.is_file() else None
+
     def _giant_tour(self, trained: int, seed: int) -> Any:
         """The tour of every node of a cvrp/ocvrp instance (as a tsp) by the shipped tsp checkpoint
         of this model and the training size, in parts of the training size merged
@@ -438,8 +445,8 @@ class _NeuralSolver(BaseSolver):
         import dataclasses
 
         p = self.params
-        path = checkpoint_dir() / f"{self.model}-tsp{trained}.pt"
-        if p.revise == "off" or not path.is_file():
+        path = self._reviser_checkpoint(trained)
+        if path is None:
             return None
         tsp = type(self)(str(path), dataclasses.replace(p, decompose="off", search="none", decode="greedy",
                                                          augment=p.part_augment, part_size=None))
@@ -460,8 +467,8 @@ class _NeuralSolver(BaseSolver):
         import dataclasses
 
         p = self.params
-        path = checkpoint_dir() / f"{self.model}-tsp{trained}.pt"
-        if p.revise == "off" or not path.is_file():
+        path = self._reviser_checkpoint(trained)
+        if path is None:
             return []
         out = []
         for mode in ("greedy", "multistart"):
