@@ -63,9 +63,9 @@ with ``decompose=off`` on the ``-whole`` names, 10 s, one worker).
   39.6 / 51.6 and 67 / 227 %. Still above ``savings`` on X-n401 / X-n1001 (4.3 / 7.0 %): the
   policies are the limit. Given the ``ga``'s own routes grouped into parts of at most 50
   customers, the cvrp policy routes the same customers 7.3-25.7 % dearer (best of 64 samples on
-  each of 8 augmentations: 7.3-23.9 %), and 3.7-13.3 % with its routes re-toured (``benchmarks/decompose.py --subproblems``); re-decoding
-  pairs of neighbouring routes with 16 samples x 8 kept 1 change in 90. Searched territories
-  (``search=ls``) reach 5.2 / 1.1 / 4.3 %.
+  each of 8 augmentations: 7.3-23.9 %), and 3.7-13.3 % with its routes re-toured
+  (``benchmarks/decompose.py --subproblems``); re-decoding pairs of neighbouring routes with 16
+  samples x 8 kept 1 change in 90. Searched territories (``search=ls``) reach 5.2 / 1.1 / 4.3 %.
 
 Other variants (vrptw, hcvrp, op, pctsp with their fleet limits, atsp) are decoded whole.
 The evaluator scores the joined solution, as always.
