@@ -4,10 +4,11 @@ Stochastic weight averaging (Izmailov et al., 2018, "Averaging Weights Leads to 
 Optima and Better Generalization"): with a constant learning rate the weights of
 successive epochs scatter around a flat region of the loss; their mean sits nearer its
 centre and usually decodes better than any one of them. This command averages the
-``epoch-NNN.pt`` files of one ``vrp train --out`` directory, scores the mean by greedy
-decoding of the same fixed validation set as training does, and writes a weights-only
-checkpoint whose metadata names the averaged epochs and appends this command to the
-training commands (so ``--init`` and the checkpoints README keep the full record).
+``epoch-NNN.pt`` files of one ``vrp train --out`` directory, scores the mean on the same
+fixed validation set, decoded as training does (greedy; multistart for POMO and MatNet),
+and writes a weights-only checkpoint whose metadata names the averaged epochs and appends
+this command to the training commands (so ``--init`` and the checkpoints README keep the
+full record).
 
 Floating-point tensors (weights, batch-norm running statistics) are averaged; integer
 buffers (batch-norm step counters) are taken from the newest epoch.
@@ -93,7 +94,8 @@ def average_state(blobs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def validate(meta: dict[str, Any], state: dict[str, Any], count: int) -> dict[str, Any]:
-    """Greedy validation of ``state`` on the fixed validation set (as ``vrp train`` does each epoch)."""
+    """Validation of ``state`` on the fixed validation set, decoded as ``vrp train`` does each epoch
+    (greedy; multistart for POMO and MatNet)."""
     from envs import train
     from envs.rl4co_gen import make_env
 
@@ -102,9 +104,10 @@ def validate(meta: dict[str, Any], state: dict[str, Any], count: int) -> dict[st
     policy = train.make_policy(meta["model"], meta["env_name"], dict(meta["policy_kwargs"]), problem)
     policy.load_state_dict(state)
     instances = train.fixed_set(problem, size, "val", count, distribution, variants)
-    costs = train.greedy_costs(policy, make_env(problem, size, distribution, variants=variants), instances,
-                               problem=problem)
-    return train.validation_score(costs, instances, problem, size)
+    decode = train.val_decode(meta["model"])
+    costs = train.decode_costs(policy, make_env(problem, size, distribution, variants=variants), instances,
+                               problem=problem, decode=decode)
+    return train.validation_score(costs, instances, problem, size, decode)
 
 
 def average_run(run: str | Path, *, last: int | None = None, epochs: str | None = None,
@@ -140,6 +143,7 @@ def average_run(run: str | Path, *, last: int | None = None, epochs: str | None 
     meta = {k: v for k, v in newest.items() if k != "state_dict"}
     meta["averaged"] = {"run": str(run), "epochs": chosen,
                         "val_costs": [b.get("val", {}).get("cost") for b in blobs],
+                        "val_decodes": [b.get("val", {}).get("decode", "greedy") for b in blobs],
                         "samples_seen": [b.get("samples_seen") for b in blobs]}
     meta["val"] = val
     if command:
@@ -190,11 +194,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrp average: {exc}", file=sys.stderr)
         return 2
     averaged = meta["averaged"]
-    for epoch, cost in zip(averaged["epochs"], averaged["val_costs"]):
-        print(f"epoch {epoch}: val_cost {cost:.4f}" if cost is not None else f"epoch {epoch}: val_cost -")
+    for epoch, cost, decode in zip(averaged["epochs"], averaged["val_costs"], averaged["val_decodes"]):
+        print(f"epoch {epoch}: val_cost {cost:.4f} ({decode})" if cost is not None else f"epoch {epoch}: val_cost -")
     val = meta["val"]
     gap = "-" if val["gap_pct"] is None else f"{val['gap_pct']:.3f}"
     print(f"average of {len(averaged['epochs'])} epochs: val_cost {val['cost']:.4f} val_gap {gap}% "
-          f"({val['instances']} instances)")
+          f"({val['instances']} instances, {val['decode']})")
     print(f"done: {path}")
     return 0

@@ -44,7 +44,17 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {"am": AM_POLICY, "pomo": POMO_POLIC
 #: what ``--layers`` sets, by model
 LAYERS_KEY = {"deepaco": "num_layers_graph_encoder"}
 CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
-              "epoch_s", "wall_s", "lr"]
+              "epoch_s", "wall_s", "lr", "val_decode"]
+#: how validation decodes, by model: as the solver decodes by default (POMO and MatNet are
+#: multi-start models: their greedy rollout from one start says little about their best of all starts)
+VAL_DECODE = {"pomo": "multistart", "matnet": "multistart"}
+#: rollouts in one multi-start validation pass (instances x starts)
+MULTISTART_ROLLOUTS = 8192
+
+
+def val_decode(model: str) -> str:
+    """``greedy`` or ``multistart``: how the validation of a ``model`` policy decodes."""
+    return VAL_DECODE.get(model, "greedy")
 
 
 @dataclass
@@ -142,26 +152,42 @@ def fixed_set(problem: str, size: int, split: str, count: int, distribution: str
     return [inst for v in kinds for inst in generate_many(v, size, each, distribution=distribution, seed=seed)]
 
 
-def greedy_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, device: str = "cpu",
-                 problem: str | None = None) -> list[float]:
-    """Greedy-decoded objectives in instance units (de-normalised rewards) for same-sized instances.
+def decode_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, device: str = "cpu",
+                 problem: str | None = None, decode: str = "greedy") -> list[float]:
+    """Decoded objectives in instance units (de-normalised rewards) for same-sized instances.
 
-    ``problem`` names the adapter (default: the instances' variant).
+    ``decode``: ``greedy`` (one rollout) or ``multistart`` (the best of a greedy rollout from
+    every start node, as POMO and MatNet decode). ``problem`` names the adapter (default: the
+    instances' variant).
     """
     import torch
+    from rl4co.utils.ops import unbatchify
 
     from envs.adapters import denormalise_cost, to_tensordict
 
+    if decode not in ("greedy", "multistart"):
+        raise ValueError(f"decode: greedy or multistart, got {decode!r}")
     costs: list[float] = []
     was_training = policy.training
     policy.eval()
-    decode = _greedy_decoder(policy)
+    run = _greedy_decoder(policy)
     with torch.inference_mode():
+        starts = 1
+        if decode == "multistart" and instances:
+            td, _ = to_tensordict(instances[:1], device=device, problem=problem)
+            starts = int(env.get_num_starts(env.reset(td)))
+            if starts < 1:
+                raise ValueError(f"decode: {problem or instances[0].variant} has no start nodes to decode from")
+            batch_size = max(1, min(batch_size, MULTISTART_ROLLOUTS // starts))
         for i in range(0, len(instances), batch_size):
             chunk = instances[i:i + batch_size]
             td, norms = to_tensordict(chunk, device=device, problem=problem)
-            out = decode(env.reset(td), env, phase="test", decode_type="greedy")
-            costs += [denormalise_cost(r, n) for r, n in zip(out["reward"].tolist(), norms)]
+            if decode == "multistart":
+                out = run(env.reset(td), env, phase="test", decode_type="multistart_greedy", num_starts=starts)
+                rewards = unbatchify(out["reward"], starts).max(-1).values
+            else:
+                rewards = run(env.reset(td), env, phase="test", decode_type="greedy")["reward"]
+            costs += [denormalise_cost(r, n) for r, n in zip(rewards.tolist(), norms)]
     policy.train(was_training)
     return costs
 
@@ -179,8 +205,9 @@ def _greedy_decoder(policy: Any) -> Any:
     return policy
 
 
-def validation_score(costs: list[float], instances: list, problem: str, size: int) -> dict[str, Any]:
-    """The ``val`` record of greedy ``costs`` on the fixed validation ``instances``: mean cost and
+def validation_score(costs: list[float], instances: list, problem: str, size: int,
+                     decode: str = "greedy") -> dict[str, Any]:
+    """The ``val`` record of ``costs`` (decoded as ``decode`` says) on the fixed validation ``instances``: mean cost and
     mean gap against the committed reference costs of each instance's variant (``gap_pct`` None
     where there are none; a gap is "how much worse", also for op's maximised prize).
 
@@ -194,7 +221,7 @@ def validation_score(costs: list[float], instances: list, problem: str, size: in
     gaps = [gap_pct(c, refs[i.name], i.sense) for c, i in zip(costs, instances) if i.name in refs]
     cost = sum(costs) / len(costs)
     sense = instances[0].sense
-    return {"instances": len(costs), "seed": VAL_SEED, "cost": cost, "sense": sense,
+    return {"instances": len(costs), "seed": VAL_SEED, "decode": decode, "cost": cost, "sense": sense,
             "score": cost if sense == "min" else -cost,
             "gap_pct": sum(gaps) / len(gaps) if gaps else None, "ref_n": len(gaps)}
 
@@ -497,7 +524,8 @@ class _EpochTracker:
     # ---- resume state (saved in last.ckpt by Lightning) ----
     def state_dict(self) -> dict[str, Any]:
         bl = self._baseline()
-        state = {"samples": self.samples, "wall": self.wall, "best": self.best, "between_s": self.between_s,
+        state = {"samples": self.samples, "wall": self.wall, "best": self.best,
+                 "best_decode": val_decode(self.cfg.model), "between_s": self.between_s,
                  "generator_calls": self.env.generator.calls, "csv_rows": self._csv_rows()}
         if bl is not None and hasattr(bl, "alpha"):
             state["warmup_alpha"] = float(bl.alpha)
@@ -520,6 +548,11 @@ class _EpochTracker:
         self.samples = int(state["samples"])
         self.wall = float(state["wall"])
         self.best = float(state["best"])
+        if state.get("best_decode", "greedy") != val_decode(self.cfg.model):
+            # a run from before validation decoded as it does now: its best score is not comparable
+            print(f"validation now decodes {val_decode(self.cfg.model)}: best.pt is chosen afresh from here",
+                  flush=True)
+            self.best = math.inf
         # the --max-time check after a resumed run's first epoch needs the time between epochs
         # before this process has measured one
         self.between_s = float(state.get("between_s", 0.0))
@@ -618,9 +651,10 @@ class _EpochTracker:
         epoch_s = time.monotonic() - self.epoch_start
         self.wall += epoch_s
         t0 = time.monotonic()
-        costs = greedy_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device),
-                             problem=self.cfg.problem)
-        val = validation_score(costs, self.val_instances, self.cfg.problem, self.cfg.size)
+        decode = val_decode(self.cfg.model)
+        costs = decode_costs(pl_module.policy, self.env, self.val_instances, device=str(pl_module.device),
+                             problem=self.cfg.problem, decode=decode)
+        val = validation_score(costs, self.val_instances, self.cfg.problem, self.cfg.size, decode)
         self.wall += time.monotonic() - t0
         self.last_epoch_s = time.monotonic() - self.epoch_start
         n = max(self.sums[0], 1.0)
@@ -630,9 +664,11 @@ class _EpochTracker:
                "val_cost": round(val["cost"], 4),
                "val_gap_pct": "" if val["gap_pct"] is None else round(val["gap_pct"], 3),
                "val_ref_n": val["ref_n"], "epoch_s": round(self.last_epoch_s, 1), "wall_s": round(self.wall, 1),
-               "lr": opt.param_groups[0]["lr"] if opt else ""}
+               "lr": opt.param_groups[0]["lr"] if opt else "", "val_decode": decode}
         path = self.out / "metrics.csv"
         new = not path.exists()
+        if not new:
+            _widen_csv(path)
         with path.open("a", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
             if new:
@@ -660,6 +696,17 @@ class _EpochTracker:
                 # make this the last epoch, so rl4co does not draw (and roll out) a next epoch's data
                 trainer.fit_loop.max_epochs = trainer.current_epoch + 1
         self.epoch_end = time.monotonic()
+
+
+def _widen_csv(path: Path) -> None:
+    """Give a metrics CSV written before a column existed today's header (its old rows keep
+    the new columns empty: ``val_decode`` empty means greedy)."""
+    lines = path.read_text().splitlines(keepends=True)
+    if lines and lines[0].strip() != ",".join(CSV_FIELDS):
+        old = lines[0].strip().split(",")
+        if old == CSV_FIELDS[:len(old)]:
+            pad = "," * (len(CSV_FIELDS) - len(old))
+            path.write_text(",".join(CSV_FIELDS) + "\n" + "".join(ln.rstrip("\n") + pad + "\n" for ln in lines[1:]))
 
 
 def config_dict(cfg: TrainConfig) -> dict[str, Any]:

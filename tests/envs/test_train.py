@@ -231,6 +231,9 @@ def test_every_problem_trains_one_tiny_epoch_and_resumes(tmp_path, problem: str)
     assert [r["epoch"] for r in rows] == ["0", "1"] and int(rows[1]["samples"]) == 128
     ck = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
     assert ck["problem"] == problem and ck["model"] == ("matnet" if problem == "atsp" else "am")
+    # validation decodes as the solver does by default: MatNet from every start
+    decode = "multistart" if problem == "atsp" else "greedy"
+    assert [r["val_decode"] for r in rows] == [decode, decode] and ck["val"]["decode"] == decode
     assert ck["variants"] == (["cvrp", "ocvrp", "vrptw"] if problem == "mtvrp" else [problem])
     assert len(ck["commands"]) == 2 and "--resume" in ck["commands"][1]
     # the checkpoint solves instances of its variants as a solver
@@ -265,3 +268,61 @@ def test_deepaco_tiny_epoch_then_resume(tmp_path) -> None:
     # DeepACO trains tsp and cvrp only, with its own shared baseline
     assert main([*args[:2], "--problem", "op", *args[4:], "--epochs", "1"]) == 2
     assert main([*args, "--epochs", "1", "--baseline", "rollout"]) == 2
+
+
+def test_multistart_validation_is_never_worse_than_greedy() -> None:
+    from envs.rl4co_gen import make_env
+    from envs.train import decode_costs, fixed_set
+    from solvers.neural.checkpoints import checkpoint_dir, load_policy
+
+    # am-tsp20 decodes deterministically: every start is tried, the greedy rollout's own among them
+    policy, _ = load_policy(str(checkpoint_dir() / "am-tsp20.pt"))
+    env = make_env("tsp", 20)
+    instances = fixed_set("tsp", 20, "val", 12)
+    greedy = decode_costs(policy, env, instances, problem="tsp")
+    # batches of 5 instances x 20 starts: the chunking is exercised too
+    best = decode_costs(policy, env, instances, batch_size=5, problem="tsp", decode="multistart")
+    assert len(best) == len(greedy) == 12
+    assert all(b <= g * (1 + 1e-6) for b, g in zip(best, greedy)) and sum(best) < sum(greedy)
+    with pytest.raises(ValueError, match="decode"):
+        decode_costs(policy, env, instances, problem="tsp", decode="sampling")
+    # MatNet draws its column embeddings at random on every call: compared on the mean
+    policy, _ = load_policy(str(checkpoint_dir() / "matnet-atsp20.pt"))
+    instances = fixed_set("atsp", 20, "val", 12)
+    env = make_env("atsp", 20)
+    greedy = decode_costs(policy, env, instances, problem="atsp")
+    best = decode_costs(policy, env, instances, problem="atsp", decode="multistart")
+    assert sum(best) < sum(greedy)
+
+
+def test_old_metrics_csv_gains_the_new_column(tmp_path) -> None:
+    from envs.train import CSV_FIELDS, _widen_csv
+
+    path = tmp_path / "metrics.csv"
+    path.write_text(",".join(CSV_FIELDS[:-1]) + "\n0,64,-1,0,5.0,3.0,12,1,1,0.0001\n")
+    _widen_csv(path)
+    rows = _rows(path)
+    assert list(rows[0]) == CSV_FIELDS and rows[0]["val_cost"] == "5.0" and rows[0]["val_decode"] == ""
+    before = path.read_text()
+    _widen_csv(path)  # already current: unchanged
+    assert path.read_text() == before
+
+
+def test_resume_rechooses_best_when_validation_decodes_otherwise(tmp_path, capsys) -> None:
+    import math
+
+    from envs.train import _tracker_class
+
+    def tracker(model: str):
+        return _tracker_class()(TrainConfig(problem="atsp", model=model, out=str(tmp_path)), {}, [], None)
+
+    old = {"samples": 64, "wall": 1.0, "best": 5.0}  # written before best_decode existed: greedy
+    t = tracker("matnet")
+    t.load_state_dict(dict(old))
+    assert math.isinf(t.best) and "best.pt is chosen afresh" in capsys.readouterr().out
+    t = tracker("matnet")
+    t.load_state_dict({**old, "best_decode": "multistart"})
+    assert t.best == 5.0
+    t = tracker("am")
+    t.load_state_dict(dict(old))
+    assert t.best == 5.0
