@@ -215,3 +215,54 @@ def test_naive_loop_timeout_reports_a_valid_bound() -> None:
     assert score.feasible
     assert res.status == "feasible"
     assert res.bound is None or res.bound <= bks("kroA200").value
+
+
+def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> None:
+    from solvers.ilp.cuts import blossom_cuts, comb_excess, subtour_cuts
+    from solvers.ilp.highs import HighsModel
+    from solvers.ilp.tsp import _Graph
+
+    # Two half-weight triangles joined by three 1-edges: degree 2 everywhere, no subtour
+    # cut violated, and the blossom of either triangle violated by 1/2.
+    w = np.zeros((6, 6))
+    for a, b, x in [(0, 1, .5), (1, 2, .5), (0, 2, .5), (3, 4, .5), (4, 5, .5), (3, 5, .5),
+                    (0, 3, 1), (1, 4, 1), (2, 5, 1)]:
+        w[a, b] = w[b, a] = x
+    found = blossom_cuts(w)
+    assert {tuple(h.tolist()) for h, _ in found} == {(0, 1, 2), (3, 4, 5)}
+    for h, teeth in found:
+        inside = np.isin(np.arange(6), h)
+        assert sorted(teeth) in ([(0, 3), (1, 4), (2, 5)], [(3, 0), (4, 1), (5, 2)])
+        assert comb_excess(w, inside, teeth) == pytest.approx(0.5)
+
+    # The subtour-tight LP point of a real instance: every comb returned is a blossom
+    # (an odd number >= 3 of disjoint teeth, each with one end in the handle), violated,
+    # and holds for the optimal tour.
+    inst = read("st70")
+    n, d = inst.n, inst.distances
+    g = _Graph(n, False)
+    model = HighsModel(d[g.i, g.j], np.zeros(g.m), np.ones(g.m), threads=1)
+    model.add_rows(g.degree_rows())
+    while True:
+        _, _, x, _ = model.solve_lp()
+        w = g.support(x)
+        cuts = [s for s in subtour_cuts(w, 2.0) if 2 <= s.size <= n - 2]
+        if not cuts:
+            break
+        model.add_rows([g.sec_row(s) for s in cuts])
+    combs = blossom_cuts(w)
+    assert combs
+    res = _ilp().solve(inst, time_limit=30.0, seed=0)
+    tour = res.solution.routes[0]
+    cycle = [inst.depot, *tour, inst.depot] if tour[0] != inst.depot else [*tour, tour[0]]
+    opt = np.zeros((n, n))
+    for a, b in zip(cycle, cycle[1:]):
+        opt[a, b] = opt[b, a] = 1.0
+    assert opt.sum(1).tolist() == [2.0] * n
+    for h, teeth in combs:
+        inside = np.isin(np.arange(n), h)
+        ends = [a for t in teeth for a in t]
+        assert len(teeth) % 2 == 1 and len(teeth) >= 3 and len(set(ends)) == len(ends)
+        assert all(inside[u] != inside[v] for u, v in teeth)
+        assert comb_excess(w, inside, teeth) > 1e-4
+        assert comb_excess(opt, inside, teeth) <= 1e-9
