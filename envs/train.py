@@ -207,9 +207,10 @@ def _greedy_decoder(policy: Any) -> Any:
 
 def validation_score(costs: list[float], instances: list, problem: str, size: int,
                      decode: str = "greedy") -> dict[str, Any]:
-    """The ``val`` record of ``costs`` (decoded as ``decode`` says) on the fixed validation ``instances``: mean cost and
-    mean gap against the committed reference costs of each instance's variant (``gap_pct`` None
-    where there are none; a gap is "how much worse", also for op's maximised prize).
+    """The ``val`` record of ``costs`` (decoded as ``decode`` says) on the fixed validation
+    ``instances``: mean cost and mean gap against the committed reference costs of each
+    instance's variant (``gap_pct`` None where there are none; a gap is "how much worse", also
+    for op's maximised prize).
 
     ``score`` is what a lower-is-better comparison of epochs uses (the cost, or minus op's prize).
     """
