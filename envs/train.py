@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 VAL_SEED = 1001
+#: torch's random state while validation decodes (the policies that draw random numbers: MatNet)
+VAL_RNG_SEED = 0
 TEST_SEED = 2002
 FORMAT = "vrp-toolkit/neural-1"
 AM_POLICY = {"embed_dim": 128, "num_encoder_layers": 3, "num_heads": 8}
@@ -158,7 +160,7 @@ def decode_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
 
     ``decode``: ``greedy`` (one rollout) or ``multistart`` (the best of a greedy rollout from
     every start node, as POMO and MatNet decode). ``problem`` names the adapter (default: the
-    instances' variant).
+    instances' variant). Deterministic: decoded under torch's random state :data:`VAL_RNG_SEED`.
     """
     import torch
     from rl4co.utils.ops import unbatchify
@@ -171,7 +173,10 @@ def decode_costs(policy: Any, env: Any, instances: list, batch_size: int = 500, 
     was_training = policy.training
     policy.eval()
     run = _greedy_decoder(policy)
-    with torch.inference_mode():
+    # MatNet draws random column embeddings on every pass: a fixed random state makes every
+    # epoch's (and every average's) validation comparable, and leaves the training stream alone
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        torch.manual_seed(VAL_RNG_SEED)
         starts = 1
         if decode == "multistart" and instances:
             td, _ = to_tensordict(instances[:1], device=device, problem=problem)
