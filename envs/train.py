@@ -47,16 +47,17 @@ DEFAULT_POLICY: dict[str, dict[str, Any]] = {"am": AM_POLICY, "pomo": POMO_POLIC
 LAYERS_KEY = {"deepaco": "num_layers_graph_encoder"}
 CSV_FIELDS = ["epoch", "samples", "train_reward", "train_loss", "val_cost", "val_gap_pct", "val_ref_n",
               "epoch_s", "wall_s", "lr", "val_decode"]
-#: how validation decodes, by model: as the solver decodes by default (POMO and MatNet are
-#: multi-start models: their greedy rollout from one start says little about their best of all starts)
-VAL_DECODE = {"pomo": "multistart", "matnet": "multistart"}
+#: how each model decodes by default: its solver (no ``decode`` option) and its validation. POMO
+#: and MatNet are multi-start models: their greedy rollout from one start says little about their
+#: best of all starts (DeepACO's validation scores its heatmap's greedy tour)
+DEFAULT_DECODE = {"am": "greedy", "pomo": "multistart", "matnet": "multistart", "deepaco": "greedy"}
 #: rollouts in one multi-start validation pass (instances x starts)
 MULTISTART_ROLLOUTS = 8192
 
 
 def val_decode(model: str) -> str:
     """``greedy`` or ``multistart``: how the validation of a ``model`` policy decodes."""
-    return VAL_DECODE.get(model, "greedy")
+    return DEFAULT_DECODE.get(model, "greedy")
 
 
 @dataclass

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from envs.train import DEFAULT_DECODE
 from solvers.base import BaseSolver
 from solvers.neural.checkpoints import (
     SHIPPED,
@@ -194,7 +195,7 @@ class _NeuralSolver(BaseSolver):
     """Shared by the neural solvers: resolve the checkpoint(s), adapt, decode, map back."""
 
     model: ClassVar[str] = "am"
-    default_decode: ClassVar[str] = "greedy"
+    default_decode: ClassVar[str] = DEFAULT_DECODE["am"]
     #: every variant a checkpoint of this family can be trained on (an instance's ``variants``
     #: narrows it to what its checkpoint(s) solve)
     family: ClassVar[frozenset[str]] = frozenset()
@@ -662,7 +663,7 @@ class AMSolver(_NeuralSolver):
 
     name = "am"
     model = "am"
-    default_decode = "greedy"
+    default_decode = DEFAULT_DECODE["am"]
     family = frozenset({"tsp", "cvrp", "ocvrp", "vrptw", "op", "pctsp", "hcvrp"})
 
 
@@ -671,7 +672,7 @@ class POMOSolver(_NeuralSolver):
 
     name = "pomo"
     model = "pomo"
-    default_decode = "multistart"
+    default_decode = DEFAULT_DECODE["pomo"]
     family = frozenset({"tsp", "cvrp"})
 
 
@@ -680,5 +681,5 @@ class MatNetSolver(_NeuralSolver):
 
     name = "matnet"
     model = "matnet"
-    default_decode = "multistart"
+    default_decode = DEFAULT_DECODE["matnet"]
     family = frozenset({"atsp", "tsp"})
