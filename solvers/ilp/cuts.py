@@ -1,4 +1,4 @@
-"""Separation routines for the cutting-plane loops: subtour and rounded capacity cuts.
+"""Separation routines for the cutting-plane loops: subtour, blossom, comb and rounded capacity cuts.
 
 All work on a dense symmetric "support" weight matrix ``w`` (``w[i, j]`` = LP value
 of edge ij, or ``x_ij + x_ji`` for a directed model), so that one implementation
@@ -247,6 +247,12 @@ def blossom_cuts(w: np.ndarray, max_cuts: int = 200,
     On att532 the LP bound rises from 0.63 to 0.54 % below the optimum (pcb442 0.21 to 0.17 %,
     rat783 0.22 to 0.17 %) against the components-only handles with 1-edge teeth.
     """
+    ranked = _blossoms(w, thresholds)
+    return [(hs, teeth) for _, hs, teeth in ranked[:max_cuts]]
+
+
+def _blossoms(w: np.ndarray, thresholds: tuple[float, ...]) -> list[tuple[float, np.ndarray, list[tuple[int, int]]]]:
+    """(excess, handle, teeth) of every violated blossom :func:`blossom_cuts` finds, most violated first."""
     n = w.shape[0]
     found: dict[bytes, tuple[float, np.ndarray, list[tuple[int, int]]]] = {}
     for t in thresholds:
@@ -264,8 +270,74 @@ def blossom_cuts(w: np.ndarray, max_cuts: int = 200,
                 hs = np.flatnonzero(inside)
                 key = hs.tobytes() + np.array(sorted(teeth)).tobytes()
                 found.setdefault(key, (excess, hs, teeth))
+    return sorted(found.values(), key=lambda c: -c[0])
+
+
+Comb = tuple[np.ndarray, list[np.ndarray]]
+
+
+def comb_cuts(w: np.ndarray, max_cuts: int = 200,
+              thresholds: tuple[float, ...] = (EPS, 0.1, 0.25)) -> list[Comb]:
+    """Violated comb inequalities of a symmetric degree-2 point with teeth of any size:
+    (handle, teeth) as node sets, most violated first.
+
+    For a handle ``H`` and an odd number ``k >= 3`` of pairwise disjoint teeth ``T_j``, each
+    meeting ``H`` and leaving it, every tour has
+    ``x(E(H)) + sum x(E(T_j)) <= |H| + sum (|T_j| - 1) - (k + 1) / 2``.
+    Found as the blossoms (:func:`blossom_cuts`' heuristic) of the graph with its 1-edges
+    contracted (:func:`shrink_levels`), lifted: each super-node stands for its node set, so a
+    tooth becomes the two sets it joins and a handle grows by whole sets. Every super-node's
+    boundary weighs 2, so contracting keeps every cut weight and a lifted comb is violated
+    exactly as much as its blossom. The contracted graph joins fractional components through
+    the 1-paths between them: handles the plain graph never offers.
+
+    The TSP cutting loop asks for these once :func:`blossom_cuts` finds nothing (so the
+    bound only rises over the blossoms' own): the root LP bound below the optimum, measured
+    with subtours and blossoms only / with these combs too, att532 0.543 / 0.345 %, u574
+    0.149 / 0.115 %, rat783 0.167 / 0.160 %, pr1002 0.244 / 0.218 %, d493 0.181 % and pcb442 0.167 %
+    unchanged.
+    """
+    found: dict[bytes, tuple[float, np.ndarray, list[np.ndarray]]] = {}
+
+    def keep(excess: float, h: np.ndarray, teeth: list[np.ndarray]) -> None:
+        key = np.sort(h).tobytes() + b"|" + b"|".join(np.sort(t).tobytes() for t in sorted(teeth, key=min))
+        found.setdefault(key, (excess, np.sort(h), [np.sort(t) for t in teeth]))
+
+    for shrunk, groups in shrink_levels(w):
+        for _, h, edges in _blossoms(shrunk, thresholds):
+            hs = np.concatenate([groups[v] for v in h])
+            teeth = [np.concatenate((groups[u], groups[v])) for u, v in edges]
+            excess = comb_set_excess(w, hs, teeth)
+            if excess > 1e-4:
+                keep(excess, hs, teeth)
     ranked = sorted(found.values(), key=lambda c: -c[0])
-    return [(hs, teeth) for _, hs, teeth in ranked[:max_cuts]]
+    return [(h, teeth) for _, h, teeth in ranked[:max_cuts]]
+
+
+def shrink_levels(w: np.ndarray, most: int = 4) -> list[tuple[np.ndarray, list[np.ndarray]]]:
+    """The graph with its 1-paths contracted (:func:`shrink_one_paths`), then again and again
+    while contracting leaves edges of weight 1 (two super-nodes whose edges between them add
+    up to 1: their union's boundary weighs 2): each level with its super-nodes' node sets."""
+    levels: list[tuple[np.ndarray, list[np.ndarray]]] = []
+    shrunk, groups = w, [np.array([i]) for i in range(w.shape[0])]
+    for _ in range(most):
+        again, parts = shrink_one_paths(shrunk)
+        if len(parts) == len(groups) or len(parts) < 3:
+            break
+        groups = [np.concatenate([groups[v] for v in part]) for part in parts]
+        shrunk = again
+        levels.append((shrunk, groups))
+    return levels
+
+
+def comb_set_excess(w: np.ndarray, handle: np.ndarray, teeth: list[np.ndarray]) -> float:
+    """How far ``w`` violates the comb inequality of ``handle`` and ``teeth`` (node sets)."""
+
+    def inner(s: np.ndarray) -> float:
+        return float(w[np.ix_(s, s)].sum()) / 2.0
+
+    lhs = inner(handle) + sum(inner(t) for t in teeth)
+    return lhs - (handle.size + sum(t.size - 1 for t in teeth) - (len(teeth) + 1) / 2.0)
 
 
 def comb_excess(w: np.ndarray, inside: np.ndarray, teeth: list[tuple[int, int]]) -> float:

@@ -5,7 +5,9 @@
    rounds of subtour cuts from the fractional point (components, threshold
    components, Stoer-Wagner phase cuts on the 1-path-shrunk support graph),
    re-optimised from the previous basis, until no cut is violated; then, on a
-   symmetric instance, 2-matching (blossom) inequalities, and subtour rounds again.
+   symmetric instance, 2-matching (blossom) inequalities, and once none is found
+   comb inequalities with larger teeth (blossoms of the graph with its 1-edges
+   contracted, lifted), each followed by subtour rounds again.
 2. Reduced-cost fixing against the warm-start tour: an edge whose reduced cost
    lifts the LP bound to the incumbent can be in no better tour. Rows added from
    then on leave the fixed columns out, and every subtour cut is written on the
@@ -106,8 +108,18 @@ class _Graph:
 
     def blossom_row(self, h: np.ndarray, teeth: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, float, float]:
         """``x(E(H)) + sum x(teeth) <= |H| + (k - 1) / 2`` (symmetric model only)."""
-        cols = self.live(np.concatenate([self.inside(h), np.array([self.idx[u, v] for u, v in teeth])]))
-        return cols, np.ones(cols.size), -np.inf, float(h.size + (len(teeth) - 1) // 2)
+        return self.comb_row(h, [np.array(e) for e in teeth])
+
+    def comb_row(self, h: np.ndarray, teeth: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """``x(E(H)) + sum x(E(T_j)) <= |H| + sum (|T_j| - 1) - (k + 1) / 2`` (symmetric model
+        only); an edge inside both the handle and a tooth has coefficient 2."""
+        cols, counts = np.unique(np.concatenate([self.inside(h), *(self.inside(t) for t in teeth)]),
+                                 return_counts=True)
+        live = cols if self.dead is None else ~self.dead[cols]
+        if self.dead is not None:
+            cols, counts = cols[live], counts[live]
+        rhs = h.size + sum(t.size - 1 for t in teeth) - (len(teeth) + 1) // 2
+        return cols, counts.astype(float), -np.inf, float(rhs)
 
     def support(self, x: np.ndarray) -> np.ndarray:
         w = np.zeros((self.n, self.n))
@@ -189,7 +201,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     lb = -math.inf
 
     def cutting_loop() -> tuple[bool, float, np.ndarray, np.ndarray]:
-        """Separate subtour (and blossom) cuts from the LP optimum until none is violated;
+        """Separate subtour (and blossom, comb) cuts from the LP optimum until none is violated;
         return (done, objective, x, reduced costs) of the last LP."""
         nonlocal lb
         obj, x, rc = -math.inf, np.zeros(g.m), np.zeros(g.m)
@@ -206,10 +218,14 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
             found = sep.subtour_cuts(w, 2.0)
             found = [s for s in found if 2 <= s.size <= n - 2]
             if not found and not directed and blossoms:
-                combs = sep.blossom_cuts(w)
+                # blossoms first; combs with larger teeth only once none is left, so that the
+                # bound rises over the blossoms' own (adding rows never lowers an LP optimum)
+                combs, kind = [(h, [np.array(e) for e in teeth]) for h, teeth in sep.blossom_cuts(w)], "blossoms"
+                if not combs:
+                    combs, kind = sep.comb_cuts(w), "combs"
                 if combs:
-                    model.add_rows([g.blossom_row(h, teeth) for h, teeth in combs])
-                    info["blossoms"] = info.get("blossoms", 0) + len(combs)
+                    model.add_rows([g.comb_row(h, teeth) for h, teeth in combs])
+                    info[kind] = info.get(kind, 0) + len(combs)
                     continue
             if not found:
                 return True, obj, x, rc

@@ -266,3 +266,39 @@ def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> Non
         assert all(inside[u] != inside[v] for u, v in teeth)
         assert comb_excess(w, inside, teeth) > 1e-4
         assert comb_excess(opt, inside, teeth) <= 1e-9
+
+
+def test_comb_separation_lifts_blossoms_of_the_contracted_graph_to_valid_combs() -> None:
+    from solvers.ilp.cuts import blossom_cuts, comb_cuts, comb_set_excess, subtour_cuts
+    from solvers.ilp.highs import HighsModel
+    from solvers.ilp.tsp import _Graph
+
+    # st70's LP separated with subtour and blossom cuts until the blossom heuristic finds
+    # nothing more: the combs of the contracted graph still cut the point off, with teeth of
+    # more than two nodes, and every comb (its row as the LP sees it) holds for the optimal tour.
+    inst = read("st70")
+    n, d = inst.n, inst.distances
+    g = _Graph(n, False)
+    model = HighsModel(d[g.i, g.j], np.zeros(g.m), np.ones(g.m), threads=1)
+    model.add_rows(g.degree_rows())
+    while True:
+        _, _, x, _ = model.solve_lp()
+        w = g.support(x)
+        cuts = [s for s in subtour_cuts(w, 2.0) if 2 <= s.size <= n - 2]
+        blossoms = [] if cuts else blossom_cuts(w)
+        if not cuts and not blossoms:
+            break
+        model.add_rows([g.sec_row(s) for s in cuts] + [g.blossom_row(h, t) for h, t in blossoms])
+    combs = comb_cuts(w)
+    assert combs and any(t.size > 2 for _, teeth in combs for t in teeth)
+    tour = _ilp().solve(inst, time_limit=30.0, seed=0).solution.routes[0]
+    tour_x = g.tour_vector([inst.depot, *tour])
+    for h, teeth in combs:
+        inside = np.isin(np.arange(n), h)
+        members = np.concatenate(teeth)
+        assert len(teeth) % 2 == 1 and len(teeth) >= 3 and np.unique(members).size == members.size
+        assert all(inside[t].any() and not inside[t].all() for t in teeth)
+        cols, vals, _, rhs = g.comb_row(h, teeth)
+        assert float(vals @ x[cols]) - rhs == pytest.approx(comb_set_excess(w, h, teeth))
+        assert comb_set_excess(w, h, teeth) > 1e-4
+        assert float(vals @ tour_x[cols]) <= rhs + 1e-9
