@@ -4,7 +4,7 @@ For each checkpoint in ``datasets/checkpoints`` and each variant it covers (the 
 ``mtvrp`` one: cvrp, ocvrp and vrptw), on the fixed test set with reference costs
 (``datasets/reference/<variant><size>-test.csv``: PyVRP for tsp/cvrp, the proven ILP optimum
 for the other size-20 sets, see each file's header), prints the mean gap of greedy decoding
-and of 8x augmentation + sampling (POMO: multistart and multistart + 8x augmentation; MatNet:
+and of 8x augmentation + sampling (POMO: greedy, multistart and multistart + 8x augmentation; MatNet:
 multistart and multistart + sampling), the gap of ``nearest`` on the same instances, and the
 inference time per instance (batch wall time / batch size, one thread). A gap is "how much
 worse than the reference" in both senses (op maximises its prize). With ``--files``, the gap
@@ -83,7 +83,8 @@ def run_solver(solver, insts, refs, time_limit=None):
 
 def modes(model: str, samples: int) -> list[tuple[str, dict]]:
     if model == "pomo":
-        return [("multistart", {"decode": "multistart"}), ("multistart+aug8", {"decode": "multistart", "augment": 8})]
+        return [("greedy", {"decode": "greedy"}), ("multistart", {"decode": "multistart"}),
+                ("multistart+aug8", {"decode": "multistart", "augment": 8})]
     if model == "matnet":
         return [("greedy", {"decode": "greedy"}), ("multistart", {"decode": "multistart"})]
     return [("greedy", {"decode": "greedy"}),

@@ -217,10 +217,29 @@ def test_naive_loop_timeout_reports_a_valid_bound() -> None:
     assert res.bound is None or res.bound <= bks("kroA200").value
 
 
-def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> None:
-    from solvers.ilp.cuts import blossom_cuts, comb_excess, subtour_cuts
+def _separated_lp(inst, blossoms: bool):  # type: ignore[no-untyped-def]
+    """The LP point of ``inst`` separated until no subtour cut (and with ``blossoms`` no blossom)
+    is violated: (support weights, x, the column layout)."""
+    from solvers.ilp.cuts import blossom_cuts, subtour_cuts
     from solvers.ilp.highs import HighsModel
     from solvers.ilp.tsp import _Graph
+
+    n, d = inst.n, inst.distances
+    g = _Graph(n, False)
+    model = HighsModel(d[g.i, g.j], np.zeros(g.m), np.ones(g.m), threads=1)
+    model.add_rows(g.degree_rows())
+    while True:
+        _, _, x, _ = model.solve_lp()
+        w = g.support(x)
+        cuts = [s for s in subtour_cuts(w, 2.0) if 2 <= s.size <= n - 2]
+        found = [] if cuts or not blossoms else blossom_cuts(w)
+        if not cuts and not found:
+            return w, x, g
+        model.add_rows([g.sec_row(s) for s in cuts] + [g.blossom_row(h, t) for h, t in found])
+
+
+def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> None:
+    from solvers.ilp.cuts import blossom_cuts, comb_excess
 
     # Two half-weight triangles joined by three 1-edges: degree 2 everywhere, no subtour
     # cut violated, and the blossom of either triangle violated by 1/2.
@@ -239,17 +258,8 @@ def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> Non
     # (an odd number >= 3 of disjoint teeth, each with one end in the handle), violated,
     # and holds for the optimal tour.
     inst = read("st70")
-    n, d = inst.n, inst.distances
-    g = _Graph(n, False)
-    model = HighsModel(d[g.i, g.j], np.zeros(g.m), np.ones(g.m), threads=1)
-    model.add_rows(g.degree_rows())
-    while True:
-        _, _, x, _ = model.solve_lp()
-        w = g.support(x)
-        cuts = [s for s in subtour_cuts(w, 2.0) if 2 <= s.size <= n - 2]
-        if not cuts:
-            break
-        model.add_rows([g.sec_row(s) for s in cuts])
+    n = inst.n
+    w, _, _ = _separated_lp(inst, blossoms=False)
     combs = blossom_cuts(w)
     assert combs
     res = _ilp().solve(inst, time_limit=30.0, seed=0)
@@ -269,26 +279,14 @@ def test_blossom_separation_finds_the_textbook_comb_and_only_valid_ones() -> Non
 
 
 def test_comb_separation_lifts_blossoms_of_the_contracted_graph_to_valid_combs() -> None:
-    from solvers.ilp.cuts import blossom_cuts, comb_cuts, comb_set_excess, subtour_cuts
-    from solvers.ilp.highs import HighsModel
-    from solvers.ilp.tsp import _Graph
+    from solvers.ilp.cuts import comb_cuts, comb_set_excess
 
     # st70's LP separated with subtour and blossom cuts until the blossom heuristic finds
     # nothing more: the combs of the contracted graph still cut the point off, with teeth of
     # more than two nodes, and every comb (its row as the LP sees it) holds for the optimal tour.
     inst = read("st70")
-    n, d = inst.n, inst.distances
-    g = _Graph(n, False)
-    model = HighsModel(d[g.i, g.j], np.zeros(g.m), np.ones(g.m), threads=1)
-    model.add_rows(g.degree_rows())
-    while True:
-        _, _, x, _ = model.solve_lp()
-        w = g.support(x)
-        cuts = [s for s in subtour_cuts(w, 2.0) if 2 <= s.size <= n - 2]
-        blossoms = [] if cuts else blossom_cuts(w)
-        if not cuts and not blossoms:
-            break
-        model.add_rows([g.sec_row(s) for s in cuts] + [g.blossom_row(h, t) for h, t in blossoms])
+    n = inst.n
+    w, x, g = _separated_lp(inst, blossoms=True)
     combs = comb_cuts(w)
     assert combs and any(t.size > 2 for _, teeth in combs for t in teeth)
     tour = _ilp().solve(inst, time_limit=30.0, seed=0).solution.routes[0]
