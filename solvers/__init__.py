@@ -61,9 +61,9 @@ register(SolverSpec(
     "in one), am:50 (the size-50 model of the instance's variant); search=ls|eas; decomposes beyond 2x its size",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20", "am:mtvrp20", "am:50")))
 register(SolverSpec(
-    "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp"}),
-    "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50",
-    requires=("torch", "rl4co"), extra="neural", takes_argument=True))
+    "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp", "ocvrp", "vrptw"}),
+    "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50, pomo:vrptw20",
+    requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("pomo:20", "pomo:50")))
 register(SolverSpec(
     "matnet", ROUTING, "solvers.neural:MatNetSolver", frozenset({"atsp", "tsp"}),
     "MatNet (rl4co, on the distance matrix alone; tsp given as a matrix too): matnet:atsp20, matnet:20",

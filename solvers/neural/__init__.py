@@ -673,7 +673,7 @@ class POMOSolver(_NeuralSolver):
     name = "pomo"
     model = "pomo"
     default_decode = DEFAULT_DECODE["pomo"]
-    family = frozenset({"tsp", "cvrp"})
+    family = frozenset({"tsp", "cvrp", "ocvrp", "vrptw"})
 
 
 class MatNetSolver(_NeuralSolver):
