@@ -62,7 +62,7 @@ register(SolverSpec(
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("am:20", "am:mtvrp20", "am:50")))
 register(SolverSpec(
     "pomo", ROUTING, "solvers.neural:POMOSolver", frozenset({"tsp", "cvrp", "ocvrp", "vrptw"}),
-    "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50, pomo:vrptw20",
+    "POMO (rl4co, shared baseline, multi-start decoding): pomo:<checkpoint>, pomo:tsp50, pomo:20 (ocvrp, vrptw)",
     requires=("torch", "rl4co"), extra="neural", takes_argument=True, examples=("pomo:20", "pomo:50")))
 register(SolverSpec(
     "matnet", ROUTING, "solvers.neural:MatNetSolver", frozenset({"atsp", "tsp"}),
