@@ -341,9 +341,9 @@ def comb_set_excess(w: np.ndarray, handle: np.ndarray, teeth: list[np.ndarray]) 
 
 
 def comb_excess(w: np.ndarray, inside: np.ndarray, teeth: list[tuple[int, int]]) -> float:
-    """How far ``w`` violates the blossom inequality of handle ``inside`` (a mask) and ``teeth``."""
-    edges_in = float(w[np.ix_(inside, inside)].sum()) / 2.0
-    return edges_in + sum(float(w[u, v]) for u, v in teeth) - (float(inside.sum()) + (len(teeth) - 1) / 2.0)
+    """How far ``w`` violates the blossom inequality of handle ``inside`` (a mask) and ``teeth``
+    (:func:`comb_set_excess` with two-node teeth)."""
+    return comb_set_excess(w, np.flatnonzero(inside), [np.array(e) for e in teeth])
 
 
 def _teeth(w: np.ndarray, inside: np.ndarray) -> list[tuple[int, int]] | None:

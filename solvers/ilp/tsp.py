@@ -115,8 +115,8 @@ class _Graph:
         only); an edge inside both the handle and a tooth has coefficient 2."""
         cols, counts = np.unique(np.concatenate([self.inside(h), *(self.inside(t) for t in teeth)]),
                                  return_counts=True)
-        live = cols if self.dead is None else ~self.dead[cols]
         if self.dead is not None:
+            live = ~self.dead[cols]
             cols, counts = cols[live], counts[live]
         rhs = h.size + sum(t.size - 1 for t in teeth) - (len(teeth) + 1) // 2
         return cols, counts.astype(float), -np.inf, float(rhs)
@@ -220,12 +220,12 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
             if not found and not directed and blossoms:
                 # blossoms first; combs with larger teeth only once none is left, so that the
                 # bound rises over the blossoms' own (adding rows never lowers an LP optimum)
-                combs, kind = [(h, [np.array(e) for e in teeth]) for h, teeth in sep.blossom_cuts(w)], "blossoms"
-                if not combs:
-                    combs, kind = sep.comb_cuts(w), "combs"
-                if combs:
-                    model.add_rows([g.comb_row(h, teeth) for h, teeth in combs])
-                    info[kind] = info.get(kind, 0) + len(combs)
+                rows, kind = [g.blossom_row(h, teeth) for h, teeth in sep.blossom_cuts(w)], "blossoms"
+                if not rows:
+                    rows, kind = [g.comb_row(h, teeth) for h, teeth in sep.comb_cuts(w)], "combs"
+                if rows:
+                    model.add_rows(rows)
+                    info[kind] = info.get(kind, 0) + len(rows)
                     continue
             if not found:
                 return True, obj, x, rc
