@@ -74,6 +74,12 @@ class IlpParams:
         violated, then fix columns against the new LP bound: every round then starts
         from a stronger model with fewer free columns (kroA200 53 -> 34 s, pcb442
         293 -> 103 s, both measured beside two trainings). On by default.
+    polish
+        Between MIP rounds, the cheapest integer point met (subtours patched into a tour)
+        is polished by the iterated 2-opt/Or-opt for the default warm-start budget
+        (symmetric TSP, once the local search is compiled, as after :meth:`IlpSolver.warmup`).
+        The incumbent improves long before the MIP itself finds better tours, and fixes
+        more columns (att532: the optimum at 194 instead of 276 s). On by default.
     """
 
     cuts: str = "fractional"
@@ -83,6 +89,7 @@ class IlpParams:
     warm_start: float | None = None
     blossoms: bool = True
     reseparate: bool = True
+    polish: bool = True
 
     def __post_init__(self) -> None:
         if self.cuts not in CUTS:
@@ -143,7 +150,7 @@ class IlpSolver(BaseSolver):
                 out = tsp.solve_naive(instance, clock, tracer, solver=backend, threads=p.threads)
             else:
                 out = tsp.solve_dfj(instance, clock, tracer, threads=p.threads, warm_seconds=p.warm_start,
-                                     blossoms=p.blossoms, reseparate=p.reseparate)
+                                     blossoms=p.blossoms, reseparate=p.reseparate, polish=p.polish)
             info.update(out.info)
             sol = Solution.from_tour(out.tour, instance.depot) if out.tour is not None else None
             return self._result(sol, out.status, out.bound, tracer, info, p)

@@ -109,7 +109,7 @@ class HighsModel:
             h.startCallback(kind)
 
     def _callback(self, kind: object, data_out: Any, data_in: Any) -> None:
-        if kind == cb.kCallbackMipImprovingSolution:
+        if kind in (cb.kCallbackMipImprovingSolution, cb.kCallbackMipSolution):
             if self._incumbent is not None:
                 self._incumbent(np.array(data_out.mip_solution))
         elif data_in is not None and self.deadline is not None and time.perf_counter() > self.deadline:
@@ -219,10 +219,11 @@ class HighsModel:
             sol.col_value = list(map(float, x))
             self.h.setSolution(sol)
 
-    def on_incumbent(self, fn: Callable[[np.ndarray], None]) -> None:
-        """Call ``fn(x)`` with every improving MIP solution (subtour solutions included)."""
+    def on_incumbent(self, fn: Callable[[np.ndarray], None], every: bool = False) -> None:
+        """Call ``fn(x)`` with every improving MIP solution (subtour solutions included), or with
+        ``every`` one HiGHS finds, improving or not."""
         self._incumbent = fn
-        self.h.startCallback(cb.kCallbackMipImprovingSolution)
+        self.h.startCallback(cb.kCallbackMipSolution if every else cb.kCallbackMipImprovingSolution)
 
     def solve_mip(self) -> tuple[str, float | None, float, np.ndarray | None]:
         """Solve the MIP; return (status, incumbent objective or None, dual bound, x or None)."""

@@ -97,13 +97,16 @@ def test_proves_small_tsplib_optimal(name: str, blossoms: bool, reseparate: bool
 
 
 @pytest.mark.parametrize(("option", "size", "key", "least"), [("blossoms", 30, "blossoms", 4),
-                                                              ("reseparate", 60, "reseparations", 2)])
+                                                              ("reseparate", 60, "reseparations", 2),
+                                                              ("polish", 60, "polished", 2)])
 def test_a_cut_option_never_cuts_off_the_optimum(option: str, size: int, key: str, least: int) -> None:
     # Blossom rows are added on fractional points; between MIP rounds the LP is separated
-    # again with columns fixed against the incumbent. An invalid row would cut off the best
-    # tour and the MIP would "prove" a worse one: with the option on and off the proofs must
-    # end at the same optimum. Without the warm start the MIP has to find the tour itself;
-    # the plain loop is checked against brute force above.
+    # again with columns fixed against the incumbent, and the incumbent is polished. An
+    # invalid row (or a wrong incumbent) would cut off the best tour and the MIP would
+    # "prove" a worse one: with the option on and off the proofs must end at the same
+    # optimum. Without the warm start the MIP has to find the tour itself; the plain loop
+    # is checked against brute force above.
+    _ilp().warmup()  # the polish runs once the local search is compiled, as in vrp solve
     fired = 0
     for distribution in ("uniform", "clustered"):
         for seed in range(40, 46):
