@@ -21,9 +21,10 @@
    the way, become new cuts, the LP relaxation is separated again from its new
    optimum (subtours, blossoms) and columns refixed against its higher bound,
    and the MIP is solved again. The cheapest of those points, its subtours
-   patched into a tour, is polished by the warm start's local search (as long
-   as the warm start's budget): a new basin, where better tours are found long
-   before the MIP finds them (att532: 27686 at 194 s instead of 276 s).
+   patched into a tour, is polished by the warm start's local search (for the
+   default warm-start budget, in at most a tenth of the MIP rounds' time): a new
+   basin, where better tours are found long before the MIP finds them (att532:
+   27686 at 194 s instead of 276 s).
 
 ``cuts="integer"``: the naive loop (integer component cuts only, a full MIP
 re-solve each round) in PuLP, with HiGHS or CBC; kept as a baseline.
@@ -273,13 +274,19 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
     model.make_integer()
     model.set_mip_gaps(ints)
     status = "feasible"
-    # Every improving incumbent of a MIP round (subtours included) yields cuts, and
-    # its subtours patched together yield a tour: fewer rounds, a better cutoff.
+    # a local search of the patched tours between MIP rounds (symmetric, once the ILS is loaded)
+    polish_seconds = default_budget if polish and not directed and n >= 8 and ils_ready() else 0.0
+    if polish_seconds:
+        from solvers.ilp.ils import improve
+    polish_spent = 0.0  # seconds
+    # Every integer point HiGHS meets in a MIP round (subtours included, improving or not)
+    # yields cuts, and the cheapest, its subtours patched together, a tour: fewer rounds,
+    # a better cutoff.
     pending: list[np.ndarray] = []
     model.on_incumbent(pending.append, every=True)
 
     def harvest() -> list[np.ndarray]:
-        nonlocal best, ub
+        nonlocal best, ub, polish_spent
         new_cuts: dict[bytes, np.ndarray] = {}
         patched: list[tuple[float, list[int]]] = []
         for xi in pending:
@@ -296,7 +303,8 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         pending.clear()
         if patched:
             cost, tour = min(patched, key=lambda p: p[0])
-            if polish_seconds > 0 and clock.left() > 10 * polish_seconds and spent[1] <= 0.1 * spent[0]:
+            mip_seconds = sum(r["seconds"] for r in info["mip_log"])
+            if polish_seconds > 0 and clock.left() > 10 * polish_seconds and polish_spent <= 0.1 * mip_seconds:
                 # the patched subtours of a near-optimal integer point lie in another basin
                 # than the warm start's: a short local search from there finds better tours
                 # (at most a tenth of the MIP rounds' time: where those are short, it would
@@ -304,7 +312,7 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
                 t_polish = time.perf_counter()
                 tour = improve(d, tour, polish_seconds, seed=info["mip_rounds"])
                 cost = tour_cost(d, tour)
-                spent[1] += time.perf_counter() - t_polish
+                polish_spent += time.perf_counter() - t_polish
                 info["polished"] = info.get("polished", 0) + 1
             if cost < ub - 1e-9:
                 k = tour.index(depot)
@@ -313,11 +321,6 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         return list(new_cuts.values())
 
     ub_at_fix = ub
-    # a local search of the patched tours between MIP rounds (symmetric, once the ILS is loaded)
-    polish_seconds = default_budget if polish and not directed and n >= 8 and ils_ready() else 0.0
-    if polish_seconds:
-        from solvers.ilp.ils import improve
-    spent = [0.0, 0.0]  # seconds in MIP rounds, in polishing
 
     while clock.left() > 0.05:
         model.set_time_limit(clock.left())
@@ -327,7 +330,6 @@ def solve_dfj(inst: Instance, clock: Clock, tracer: Tracer, threads: int = 1,
         model.set_cutoff(cutoff)
         t_round = time.perf_counter()
         mstatus, mobj, mbound, xs = model.solve_mip()
-        spent[0] += time.perf_counter() - t_round
         info["mip_rounds"] += 1
         info.setdefault("mip_log", []).append(  # one entry a round: where a proof spends its time
             {"seconds": round(time.perf_counter() - t_round, 2), "status": mstatus, "objective": mobj,
